@@ -1,0 +1,376 @@
+// Compile-time values: evaluation of constant expressions (parameters, arithmetic,
+// conditions) and binding of call arguments to a signature.
+import type { Arg, Expr, Span } from "../dsl/ast.js";
+import { type Diagnostic, diag, didYouMeanHint } from "../dsl/diagnostics.js";
+
+/** A symbolic name used as a value, e.g. `unpaired`, `real`, `bilinear`. */
+export interface Sym {
+  sym: string;
+}
+/** A reference to a tensor label inside a network body (for `concat(d1)`). */
+export interface TensorRef {
+  tensor: string;
+  span: Span;
+}
+export type Value = number | boolean | string | Sym | TensorRef;
+
+export function isSym(v: Value | undefined): v is Sym {
+  return typeof v === "object" && v !== null && "sym" in v;
+}
+
+export function showValue(v: Value): string {
+  if (typeof v === "string") return JSON.stringify(v);
+  if (typeof v === "object") return "sym" in v ? v.sym : v.tensor;
+  return String(v);
+}
+
+export function typeName(v: Value): string {
+  if (typeof v === "number") return Number.isInteger(v) ? "an integer" : "a number";
+  if (typeof v === "boolean") return "a boolean";
+  if (typeof v === "string") return "a string";
+  return "sym" in v ? `the name \`${v.sym}\`` : `the tensor \`${v.tensor}\``;
+}
+
+/** Lexical scope of compile-time names. */
+export class Env {
+  private readonly vars = new Map<string, Value>();
+  constructor(
+    readonly parent?: Env,
+    /** names that evaluate to themselves as symbols (e.g. enum values of the setting being read) */
+    readonly symbols: ReadonlySet<string> = parent?.symbols ?? new Set(),
+  ) {}
+  set(name: string, v: Value): void {
+    this.vars.set(name, v);
+  }
+  get(name: string): Value | undefined {
+    return this.vars.get(name) ?? this.parent?.get(name);
+  }
+  names(): string[] {
+    const out = new Set<string>(this.parent?.names() ?? []);
+    for (const k of this.vars.keys()) out.add(k);
+    return [...out];
+  }
+  withSymbols(symbols: Iterable<string>): Env {
+    const e = new Env(this, new Set([...this.symbols, ...symbols]));
+    return e;
+  }
+}
+
+type Builtin = (args: number[]) => number;
+const BUILTINS: Record<string, { arity: number | "n"; f: Builtin }> = {
+  min: { arity: "n", f: (a) => Math.min(...a) },
+  max: { arity: "n", f: (a) => Math.max(...a) },
+  floor: { arity: 1, f: (a) => Math.floor(a[0]!) },
+  ceil: { arity: 1, f: (a) => Math.ceil(a[0]!) },
+  round: { arity: 1, f: (a) => Math.round(a[0]!) },
+  pow: { arity: 2, f: (a) => Math.pow(a[0]!, a[1]!) },
+};
+
+/**
+ * Evaluates a constant expression. Returns undefined (after reporting) when it can't.
+ * `labels` are tensor labels visible here: a name that is a label evaluates to a TensorRef.
+ */
+export function evaluate(e: Expr, env: Env, diags: Diagnostic[], labels?: ReadonlySet<string>): Value | undefined {
+  switch (e.kind) {
+    case "Number":
+      return e.value;
+    case "String":
+      return e.value;
+    case "Bool":
+      return e.value;
+    case "Type":
+      diags.push(diag("GAN2013", `a tensor type (\`${e.name.name}[...]\`) is not a value here`, e.span));
+      return undefined;
+    case "Name": {
+      const v = env.get(e.name);
+      if (v !== undefined) return v;
+      if (labels?.has(e.name)) return { tensor: e.name, span: e.span };
+      if (env.symbols.has(e.name)) return { sym: e.name };
+      const candidates = [...env.names(), ...(labels ?? []), ...env.symbols];
+      diags.push(
+        diag("GAN2001", `unknown name \`${e.name}\``, e.span, {
+          hint: didYouMeanHint(e.name, candidates) ?? (candidates.length ? undefined : "declare it with `param`"),
+        }),
+      );
+      return undefined;
+    }
+    case "Unary": {
+      const v = evaluate(e.operand, env, diags, labels);
+      if (v === undefined) return undefined;
+      if (e.op === "-") {
+        if (typeof v !== "number") return typeError(e.operand.span, "-", "a number", v, diags);
+        return -v;
+      }
+      if (typeof v !== "boolean") return typeError(e.operand.span, "not", "a boolean", v, diags);
+      return !v;
+    }
+    case "Binary": {
+      const l = evaluate(e.left, env, diags, labels);
+      const r = evaluate(e.right, env, diags, labels);
+      if (l === undefined || r === undefined) return undefined;
+      switch (e.op) {
+        case "and":
+        case "or":
+          if (typeof l !== "boolean") return typeError(e.left.span, e.op, "a boolean", l, diags);
+          if (typeof r !== "boolean") return typeError(e.right.span, e.op, "a boolean", r, diags);
+          return e.op === "and" ? l && r : l || r;
+        case "==":
+          return sameValue(l, r);
+        case "!=":
+          return !sameValue(l, r);
+      }
+      if (typeof l !== "number") return typeError(e.left.span, e.op, "a number", l, diags);
+      if (typeof r !== "number") return typeError(e.right.span, e.op, "a number", r, diags);
+      switch (e.op) {
+        case "+":
+          return l + r;
+        case "-":
+          return l - r;
+        case "*":
+          return l * r;
+        case "/":
+        case "%": {
+          if (r === 0) {
+            diags.push(diag("GAN2015", "division by zero", e.span));
+            return undefined;
+          }
+          if (e.op === "%") return l % r;
+          // integer division stays integral when exact, like channel arithmetic `ngf / 2`
+          return l / r;
+        }
+        case "<":
+          return l < r;
+        case "<=":
+          return l <= r;
+        case ">":
+          return l > r;
+        case ">=":
+          return l >= r;
+      }
+      return undefined;
+    }
+    case "Call": {
+      const b = BUILTINS[e.callee.name];
+      if (!b) {
+        diags.push(
+          diag("GAN2001", `unknown function \`${e.callee.name}\` in a constant expression`, e.callee.span, {
+            hint: didYouMeanHint(e.callee.name, Object.keys(BUILTINS)) ?? `constant expressions may call ${Object.keys(BUILTINS).join(", ")}`,
+          }),
+        );
+        return undefined;
+      }
+      const args: number[] = [];
+      for (const a of e.args) {
+        if (a.key) {
+          diags.push(diag("GAN2004", `\`${e.callee.name}\` takes no keyword arguments`, a.key.span));
+          return undefined;
+        }
+        const v = evaluate(a.value, env, diags, labels);
+        if (v === undefined) return undefined;
+        if (typeof v !== "number") return typeError(a.value.span, e.callee.name, "a number", v, diags);
+        args.push(v);
+      }
+      if (b.arity !== "n" && args.length !== b.arity) {
+        diags.push(diag("GAN2008", `\`${e.callee.name}\` takes ${b.arity} argument${b.arity === 1 ? "" : "s"}, got ${args.length}`, e.span));
+        return undefined;
+      }
+      if (b.arity === "n" && args.length === 0) {
+        diags.push(diag("GAN2005", `\`${e.callee.name}\` needs at least one argument`, e.span));
+        return undefined;
+      }
+      return b.f(args);
+    }
+  }
+}
+
+function sameValue(a: Value, b: Value): boolean {
+  if (typeof a === "object" && typeof b === "object") {
+    if ("sym" in a && "sym" in b) return a.sym === b.sym;
+    if ("tensor" in a && "tensor" in b) return a.tensor === b.tensor;
+    return false;
+  }
+  return a === b;
+}
+
+function typeError(span: Span, op: string, want: string, got: Value, diags: Diagnostic[]): undefined {
+  diags.push(diag("GAN2007", `\`${op}\` needs ${want}, found ${typeName(got)}`, span));
+  return undefined;
+}
+
+// ---------------------------------------------------------------- argument binding
+
+export type ArgType =
+  | "int"
+  | "number"
+  | "bool"
+  | "string"
+  | "any"
+  | "tensor"
+  | { enum: readonly string[] };
+
+export interface ArgSpec {
+  name: string;
+  type: ArgType;
+  /** undefined = required */
+  default?: Value;
+  /** minimum allowed (numbers) */
+  min?: number;
+  /** strict lower bound (numbers): value must be > this */
+  above?: number;
+  doc?: string;
+}
+
+export interface Signature {
+  /** how the callee is described in messages, e.g. "layer `conv`" */
+  what: string;
+  params: readonly ArgSpec[];
+  /** the last positional parameter takes any number of positional arguments */
+  variadic?: boolean;
+}
+
+export interface BoundArgs {
+  values: Map<string, Value>;
+  spans: Map<string, Span>;
+  /** for variadic signatures, every positional value of the last parameter */
+  rest: { value: Value; span: Span }[];
+  ok: boolean;
+}
+
+function typeText(t: ArgType): string {
+  if (typeof t === "object") return `one of ${t.enum.map((x) => `\`${x}\``).join(", ")}`;
+  return { int: "an integer", number: "a number", bool: "`true` or `false`", string: "a string", any: "a value", tensor: "a tensor label" }[t];
+}
+
+/** Checks and converts a value against an argument type; reports and returns undefined if wrong. */
+export function coerce(v: Value, spec: ArgSpec, what: string, span: Span, diags: Diagnostic[]): Value | undefined {
+  const t = spec.type;
+  const bad = (extra = "") => {
+    diags.push(
+      diag("GAN2007", `argument \`${spec.name}\` of ${what} must be ${typeText(t)}, found ${typeName(v)}${extra}`, span, {
+        hint: typeof t === "object" && isSym(v) ? didYouMeanHint(v.sym, t.enum) : undefined,
+      }),
+    );
+    return undefined;
+  };
+  if (t === "any") return v;
+  if (t === "tensor") return typeof v === "object" && "tensor" in v ? v : bad();
+  if (typeof t === "object") {
+    const s = isSym(v) ? v.sym : typeof v === "string" ? v : undefined;
+    return s !== undefined && t.enum.includes(s) ? { sym: s } : bad();
+  }
+  if (t === "bool") return typeof v === "boolean" ? v : bad();
+  if (t === "string") return typeof v === "string" ? v : bad();
+  if (typeof v !== "number") return bad();
+  if (t === "int" && !Number.isInteger(v)) return bad();
+  if (spec.min !== undefined && v < spec.min) {
+    diags.push(diag("GAN2013", `argument \`${spec.name}\` of ${what} must be at least ${spec.min}, found ${v}`, span));
+    return undefined;
+  }
+  if (spec.above !== undefined && v <= spec.above) {
+    diags.push(diag("GAN2013", `argument \`${spec.name}\` of ${what} must be greater than ${spec.above}, found ${v}`, span));
+    return undefined;
+  }
+  return v;
+}
+
+/**
+ * Binds call arguments (positional, then keyword) to a signature: unknown, missing,
+ * duplicate and wrong-typed arguments are reported. Values are evaluated in `env`.
+ */
+export function bindArgs(
+  sig: Signature,
+  args: readonly Arg[],
+  callSpan: Span,
+  env: Env,
+  diags: Diagnostic[],
+  labels?: ReadonlySet<string>,
+  symbolsFor?: (param: ArgSpec) => Iterable<string>,
+): BoundArgs {
+  const out: BoundArgs = { values: new Map(), spans: new Map(), rest: [], ok: true };
+  const fail = (d: Diagnostic) => {
+    diags.push(d);
+    out.ok = false;
+  };
+  let pos = 0;
+  let sawKeyword = false;
+  const names = sig.params.map((p) => p.name);
+  const evalFor = (p: ArgSpec | undefined, a: Arg): Value | undefined => {
+    let e = env;
+    if (p && typeof p.type === "object") e = env.withSymbols(p.type.enum);
+    if (p && symbolsFor) e = e.withSymbols(symbolsFor(p));
+    const n = diags.length;
+    const v = evaluate(a.value, e, diags, p?.type === "tensor" || p?.type === "any" || !p ? labels : undefined);
+    if (diags.length > n) out.ok = false;
+    return v;
+  };
+  for (const a of args) {
+    if (a.key) {
+      sawKeyword = true;
+      const p = sig.params.find((q) => q.name === a.key!.name);
+      if (!p) {
+        fail(diag("GAN2004", `${sig.what} has no argument \`${a.key.name}\``, a.key.span, {
+          hint: didYouMeanHint(a.key.name, names) ?? (names.length ? `its arguments are ${names.map((n) => `\`${n}\``).join(", ")}` : `it takes no arguments`),
+        }));
+        continue;
+      }
+      if (out.values.has(p.name)) {
+        fail(diag("GAN2006", `argument \`${p.name}\` of ${sig.what} is given twice`, a.span, {
+          related: [{ message: "first given here", span: out.spans.get(p.name)! }],
+        }));
+        continue;
+      }
+      const v = evalFor(p, a);
+      if (v === undefined) continue;
+      const c = coerce(v, p, sig.what, a.value.span, diags);
+      if (c === undefined) {
+        out.ok = false;
+        continue;
+      }
+      out.values.set(p.name, c);
+      out.spans.set(p.name, a.span);
+    } else {
+      if (sawKeyword) {
+        fail(diag("GAN2017", `positional argument after a keyword argument in ${sig.what}`, a.span, {
+          hint: "put positional arguments first, or name this one",
+        }));
+        continue;
+      }
+      const isRest = sig.variadic && pos >= sig.params.length - 1;
+      const p = isRest ? sig.params[sig.params.length - 1] : sig.params[pos];
+      pos++;
+      if (!p) {
+        fail(diag("GAN2008", `${sig.what} takes ${sig.params.length} argument${sig.params.length === 1 ? "" : "s"}, got more`, a.span, {
+          hint: sig.params.length ? `its arguments are ${names.map((n) => `\`${n}\``).join(", ")}` : `write it without arguments`,
+        }));
+        continue;
+      }
+      const v = evalFor(p, a);
+      if (v === undefined) continue;
+      const c = coerce(v, p, sig.what, a.value.span, diags);
+      if (c === undefined) {
+        out.ok = false;
+        continue;
+      }
+      if (isRest) {
+        out.rest.push({ value: c, span: a.value.span });
+        if (!out.values.has(p.name)) {
+          out.values.set(p.name, c);
+          out.spans.set(p.name, a.span);
+        }
+      } else {
+        out.values.set(p.name, c);
+        out.spans.set(p.name, a.span);
+      }
+    }
+  }
+  for (const p of sig.params) {
+    if (out.values.has(p.name)) continue;
+    if (p.default !== undefined) out.values.set(p.name, p.default);
+    else if (!(sig.variadic && p === sig.params[sig.params.length - 1] && out.rest.length)) {
+      fail(diag("GAN2005", `${sig.what} is missing argument \`${p.name}\``, callSpan, {
+        hint: p.doc ? `\`${p.name}\`: ${p.doc}` : undefined,
+      }));
+    }
+  }
+  return out;
+}
