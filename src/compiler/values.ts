@@ -298,6 +298,8 @@ export function bindArgs(
     let e = env;
     if (p && typeof p.type === "object") e = env.withSymbols(p.type.enum);
     if (p && symbolsFor) e = e.withSymbols(symbolsFor(p));
+    // a bare name given for an enum argument is taken as that enum's value (checked by coerce)
+    if (p && typeof p.type === "object" && a.value.kind === "Name" && e.get(a.value.name) === undefined) return { sym: a.value.name };
     const n = diags.length;
     const v = evaluate(a.value, e, diags, p?.type === "tensor" || p?.type === "any" || !p ? labels : undefined);
     if (diags.length > n) out.ok = false;

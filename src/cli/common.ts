@@ -1,0 +1,50 @@
+// Shared CLI plumbing: reading specs, --set, printing diagnostics, exit codes.
+import { readFileSync } from "node:fs";
+import { type Diagnostic, SourceFile, renderDiagnostics } from "../dsl/diagnostics.js";
+import { type CompileOptions, type CompileResult, compileSource } from "../compiler/compile.js";
+
+export class CliError extends Error {}
+
+export function collectSet(value: string, prev: Record<string, string>): Record<string, string> {
+  const eq = value.indexOf("=");
+  if (eq <= 0) throw new CliError(`--set expects name=value, got \`${value}\` (e.g. --set ngf=8)`);
+  return { ...prev, [value.slice(0, eq).trim()]: value.slice(eq + 1).trim() };
+}
+
+export function parsePositiveInt(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new CliError(`${name} expects a positive integer, got \`${v}\``);
+    return n;
+  };
+}
+
+export function readText(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CliError(
+      code === "ENOENT" ? `cannot read ${path}: no such file` : code === "EISDIR" ? `cannot read ${path}: it is a directory (give a .gan file)` : `cannot read ${path}: ${(e as Error).message}`,
+    );
+  }
+}
+
+export function compileFile(path: string, opts: CompileOptions): CompileResult {
+  return compileSource(readText(path), path, opts);
+}
+
+export interface OutputOptions {
+  json?: boolean;
+}
+
+/** Prints diagnostics (rendered, or JSON with --json) to stderr/stdout. */
+export function report(diags: Diagnostic[], source: SourceFile, opts: OutputOptions): void {
+  if (opts.json) {
+    process.stdout.write(JSON.stringify({ diagnostics: diags }, null, 2) + "\n");
+    return;
+  }
+  if (!diags.length) return;
+  const color = process.stderr.isTTY && !process.env.NO_COLOR;
+  process.stderr.write(renderDiagnostics(diags, new Map([[source.path, source]]), { color }) + "\n");
+}
