@@ -38,7 +38,31 @@ export function print(spec: A.Spec): string {
     out.push("");
     for (const c of spec.trailingComments) out.push(commentText(c));
   }
-  return out.join("\n") + "\n";
+  return alignTrailingComments(out).join("\n") + "\n";
+}
+
+/** Marks where a trailing comment starts, so consecutive ones can be aligned at the end. */
+const MARK = "\u0000";
+
+/** Aligns the trailing comments of consecutive lines (at the same indentation) to one column. */
+function alignTrailingComments(lines: string[]): string[] {
+  const out = [...lines];
+  const indent = (l: string) => l.length - l.trimStart().length;
+  for (let i = 0; i < out.length; ) {
+    if (!out[i]!.includes(MARK)) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < out.length && out[j]!.includes(MARK) && indent(out[j]!) === indent(out[i]!)) j++;
+    const width = Math.max(...out.slice(i, j).map((l) => l.indexOf(MARK)));
+    for (let k = i; k < j; k++) {
+      const [code, comment] = out[k]!.split(MARK) as [string, string];
+      out[k] = `${code.padEnd(width)}  ${comment}`;
+    }
+    i = j;
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------- statements
@@ -47,7 +71,7 @@ function commentText(c: A.Comment): string {
   return c.text.trimEnd();
 }
 function withTrailing(line: string, c: A.Comment | undefined): string {
-  return c ? `${line}  ${commentText(c)}` : line;
+  return c ? `${line}${MARK}${commentText(c)}` : line;
 }
 
 /** Whether the source had a blank line between two items (only known when spans are present). */
@@ -167,21 +191,53 @@ function layerFlat(l: A.Layer): string {
   }
 }
 
-/** `head { layers }` on one line when it fits and has no comments, else one layer per line. */
+/** Whether the source had `b` start on the line where `a` ends (only known with spans). */
+function sameLine(a: A.Layer, b: A.Layer): boolean {
+  return !!a.span && !!b.span && a.span.endLine === b.span.line;
+}
+
+/** Whether the whole body was written on one source line (true when spans are absent). */
+function writtenOnOneLine(body: A.Layer[]): boolean {
+  const first = body[0]!.span;
+  const last = body[body.length - 1]!.span;
+  return !first || !last || first.line === last.endLine;
+}
+
+/**
+ * `head { layers }` on one line when the source had it on one line, it fits and has no
+ * comments; else one source line of layers per line (`reflect_pad(3) conv(64, 7) relu`
+ * stays together, as the author grouped it).
+ */
 function bodyLines(head: string, body: A.Layer[], depth: number): string[] {
   const pad = IND.repeat(depth);
   if (!body.length) return [`${pad}${head} {}`];
   const flat = `${pad}${head} { ${body.map(layerFlat).join(" ")} }`;
   const gaps = body.some((l, i) => i > 0 && gapBetween(body[i - 1]!, l));
-  if (flat.length <= WIDTH && !gaps && !body.some(hasComments)) return [flat];
+  if (flat.length <= WIDTH && !gaps && !body.some(hasComments) && writtenOnOneLine(body)) return [flat];
   return [`${pad}${head} {`, ...bodyItems(body, depth + 1), `${pad}}`];
 }
 
 function bodyItems(body: A.Layer[], depth: number): string[] {
   const lines: string[] = [];
+  const pad = IND.repeat(depth);
+  let open = false; // the last line holds a group of one-line layers that may grow
   body.forEach((l, i) => {
-    if (i > 0 && gapBetween(body[i - 1]!, l)) lines.push("");
-    lines.push(...itemLines(l, depth));
+    const prev = body[i - 1];
+    if (prev && gapBetween(prev, l)) {
+      lines.push("");
+      open = false;
+    }
+    const single = itemLines(l, depth);
+    const joinable = single.length === 1 && !l.leadingComments?.length && !l.trailingComment;
+    if (open && prev && joinable && sameLine(prev, l)) {
+      const joined = `${lines[lines.length - 1]} ${single[0]!.slice(pad.length)}`;
+      if (joined.length <= WIDTH) {
+        lines[lines.length - 1] = joined;
+        return;
+      }
+    }
+    lines.push(...single);
+    open = single.length === 1 && !l.trailingComment;
   });
   return lines;
 }

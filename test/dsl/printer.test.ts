@@ -60,8 +60,10 @@ describe("printer round trip", () => {
     const p = print(parseOk(x, "c.gan"));
     expect(print(parseOk(p, "p.gan"))).toBe(p);
     expect(p).toContain("block c7s1(k) { reflect_pad(3) conv(k, 7) instance_norm relu }\n");
-    expect(p).toContain("param ngf = 64  # generator filters in the first conv layer\nparam ndf = 64");
-    expect(p).toContain("  G_AB = ResnetGenerator()  # A -> B  (the paper's G)\n");
+    expect(p).toContain("param ngf = 64            # generator filters in the first conv layer\nparam ndf = 64 ");
+    expect(p).toContain("  G_AB = ResnetGenerator()  # A -> B  (the paper's G)\n  G_BA = ResnetGenerator()  #");
+    // layers the author grouped on one line stay together
+    expect(p).toContain("  reflect_pad(1) conv(k, 3) instance_norm relu\n  reflect_pad(1) conv(k, 3) instance_norm\n");
   });
 });
 
@@ -98,10 +100,13 @@ describe("printer rules", () => {
   });
 
   it("keeps short bodies on one line and breaks long or commented ones", () => {
-    expect(fmt("gan t block b{relu\ntanh}")).toBe("gan t\n\nblock b { relu tanh }\n");
+    expect(fmt("gan t block b{relu tanh}")).toBe("gan t\n\nblock b { relu tanh }\n");
+    expect(fmt("gan t block b{relu\ntanh}")).toBe("gan t\n\nblock b {\n  relu\n  tanh\n}\n");
+    expect(fmt("gan t block b{\n  relu tanh\n  relu\n}")).toBe("gan t\n\nblock b {\n  relu tanh\n  relu\n}\n");
     expect(fmt("gan t block b{relu # c\ntanh}")).toBe("gan t\n\nblock b {\n  relu  # c\n  tanh\n}\n");
     const long = `gan t block b { ${"conv(1, 2, 3) ".repeat(8)}}`;
-    expect(fmt(long).split("\n").length).toBe(2 + 1 + 8 + 1 + 1);
+    expect(fmt(long).split("\n").length).toBe(2 + 1 + 2 + 1 + 1);
+    expect(fmt(long).split("\n").every((l) => l.length <= 100)).toBe(true);
     expect(fmt("gan t block b { }")).toBe("gan t\n\nblock b {}\n");
     expect(fmt("gan t nets { a = N }")).toBe("gan t\n\nnets {\n  a = N()\n}\n");
   });
