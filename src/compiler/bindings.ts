@@ -16,14 +16,12 @@ export function emitBindings(ir: Ir): string {
   L.push("");
   L.push("/** A 4-D image tensor [batch, H, W, C]; structurally compatible with a tfjs Tensor4D. */");
   L.push("export interface Image<H extends number, W extends number, C extends number> {");
-  L.push("  readonly rank: 4 | \"R4\";");
   L.push("  readonly shape: [number, number, number, number];");
   L.push("  /** phantom field carrying the static shape; never present at run time */");
   L.push("  readonly __gancc_shape?: [H, W, C];");
   L.push("}");
   L.push("/** A 2-D tensor [batch, features]; structurally compatible with a tfjs Tensor2D. */");
   L.push("export interface Vector<F extends number> {");
-  L.push("  readonly rank: 2 | \"R2\";");
   L.push("  readonly shape: [number, number];");
   L.push("  readonly __gancc_shape?: [F];");
   L.push("}");
