@@ -381,6 +381,7 @@ export function lowerSpec(spec: Spec, text: string, file: string, opts: CompileO
   const nets: IrNet[] = [];
   const sigs = new Map<string, NetSig>();
   const instanceSpans = new Map<string, Span>();
+  const sizeCache = new Map<string, ReturnType<typeof describeSizes>>();
   for (const inst of d.nets) {
     instanceSpans.set(inst.name.name, inst.name.span);
     const decl = d.networks.get(inst.network.name);
@@ -417,8 +418,10 @@ export function lowerSpec(spec: Spec, text: string, file: string, opts: CompileO
       }
     }
     const imageToImage = r.inputShape.kind === "image" && outShape.kind === "image";
-    const search = searchSizes(r.nodes, imageToImage);
-    const sizes = describeSizes(search.accepted);
+    // instances of one network with the same arguments (G_AB, G_BA) share one search
+    const key = JSON.stringify([decl.name.name, args]);
+    const sizes = sizeCache.get(key) ?? describeSizes(searchSizes(r.nodes, imageToImage).accepted);
+    sizeCache.set(key, sizes);
     const net: IrNet = {
       name: inst.name.name,
       network: decl.name.name,

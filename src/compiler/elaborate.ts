@@ -288,23 +288,48 @@ function rootEnvOf(e: Env): Env {
 
 // ---------------------------------------------------------------- accepted sizes
 
+/** A node list prepared for fast spatial evaluation: input indices instead of ids. */
+interface SpatialPlan {
+  ops: ((s: number) => number | null)[];
+  inputs: number[][];
+  /** nodes whose inputs must all have the same size (add, concat) */
+  same: boolean[];
+}
+
+const PLANS = new WeakMap<IrNode[], SpatialPlan>();
+
+function planOf(nodes: IrNode[]): SpatialPlan {
+  let p = PLANS.get(nodes);
+  if (p) return p;
+  const index = new Map(nodes.map((n, i) => [n.id, i]));
+  p = { ops: [], inputs: [], same: [] };
+  for (const n of nodes) {
+    const op = OPS[n.op];
+    const rule = op?.spatial;
+    p.ops.push(n.op === "input" ? (s) => s : rule ? (s) => rule(s, n.attrs) : (s) => s);
+    p.inputs.push(n.inputs.map((i) => index.get(i) ?? -1));
+    p.same.push(n.op === "add" || n.op === "concat");
+  }
+  PLANS.set(nodes, p);
+  return p;
+}
+
 /** Output H for input H through a node list, or null if some layer rejects it. */
 export function spatialThrough(nodes: IrNode[], s: number): number | null {
-  const sizes = new Map<string, number>();
+  const plan = planOf(nodes);
+  const sizes = new Float64Array(nodes.length);
   let last: number | null = null;
-  for (const n of nodes) {
-    let out: number | null;
-    if (n.op === "input") out = s;
-    else {
-      const ins = n.inputs.map((i) => sizes.get(i));
-      if (ins.some((v) => v === undefined)) return null;
-      const x = ins[0]!;
-      if ((n.op === "add" || n.op === "concat") && ins.some((v) => v !== x)) return null;
-      const op = OPS[n.op];
-      out = op?.spatial ? op.spatial(x, n.attrs) : x;
+  for (let k = 0; k < nodes.length; k++) {
+    const ins = plan.inputs[k]!;
+    let x = s;
+    if (ins.length) {
+      if (ins[0]! < 0) return null;
+      x = sizes[ins[0]!]!;
+      if (plan.same[k]) for (let j = 1; j < ins.length; j++) if (ins[j]! < 0 || sizes[ins[j]!] !== x) return null;
     }
+    const out = plan.ops[k]!(x);
     if (out === null || out < 1) return null;
-    sizes.set(n.id, out);
+    sizes[k] = out;
     last = out;
   }
   return last;
@@ -315,7 +340,7 @@ export interface SizeSearch {
   preserving: boolean;
 }
 
-export const SIZE_SEARCH_LIMIT = 2048;
+export const SIZE_SEARCH_LIMIT = 1024;
 
 /**
  * The input sizes (H = W) a network accepts, searched over 1..limit. An image-to-image
