@@ -1,14 +1,14 @@
 // The compiler driver: source → AST (src/dsl) → resolve → elaborate/check → IR.
 // Every stage reports diagnostics; user errors never throw.
 import { createHash } from "node:crypto";
-import type { Arg, BlockDecl, DataDecl, Decl, Expr, Ident, LossDecl, NetInstance, NetworkDecl, Span, Spec, StepDecl, TrainDecl } from "../dsl/ast.js";
+import type { Arg, BlockDecl, DataDecl, Decl, Expr, Ident, Layer, LossDecl, NetInstance, NetworkDecl, Span, Spec, StepDecl, TrainDecl } from "../dsl/ast.js";
 import { type Diagnostic, SourceFile, diag, didYouMeanHint, hasErrors, sortDiagnostics, syntheticSpan } from "../dsl/diagnostics.js";
 import { parse } from "../dsl/index.js";
 import { runChecks } from "./checks/index.js";
 import { describeSizes, elaborateNetwork, markRootEnv, paramSignature, searchSizes, typeShape } from "./elaborate.js";
 import { IR_VERSION, type Ir, type IrData, type IrInit, type IrLoss, type IrNet, type IrOptimizer, type IrSchedule, type IrStep, type IrTrain, type Scalar, irSpan } from "./ir.js";
 import { type LossContext, LossGraph, type NetSig, buildLoss } from "./losses.js";
-import { channels } from "./ops.js";
+import { OPS, channels } from "./ops.js";
 import { DATA_SETTINGS, INITS, OPTIMIZERS, SCHEDULES, TRAIN_SETTINGS } from "./tables.js";
 import { type ArgSpec, Env, type Value, bindArgs, coerce, evaluate, isSym } from "./values.js";
 import { validateIr } from "./schema.js";
@@ -439,6 +439,8 @@ export function lowerSpec(spec: Spec, text: string, file: string, opts: CompileO
     sigs.set(net.name, { name: net.name, input: net.input, output: net.output, nodes: net.nodes, sizesText: sizes.text });
   }
 
+  checkUninstantiated(d, env, size, diags);
+
   // losses
   const graph = new LossGraph();
   const lctx: LossContext = { env, nets: sigs, domains: new Map(data.domains.map((x) => [x.name, x.channels])), size, diags };
@@ -486,6 +488,43 @@ export function lowerSpec(spec: Spec, text: string, file: string, opts: CompileO
     if (errs) throw new Error(`internal: the compiler produced an IR that fails its schema: ${errs}`);
   }
   return ir;
+}
+
+/**
+ * Networks no net instantiates are still checked (with their default arguments), and a
+ * layer name no block or op defines is reported even in a block nobody calls.
+ */
+function checkUninstantiated(d: Declarations, env: Env, size: number, diags: Diagnostic[]): void {
+  const used = new Set(d.nets.map((n) => n.network.name));
+  for (const [name, decl] of d.networks) {
+    if (used.has(name)) continue;
+    diags.push(diag("GAN2020", `network \`${name}\` is never instantiated`, decl.name.span, { hint: `add \`nets { X = ${name}() }\`, or remove it` }));
+    if (decl.params.some((p) => !p.default)) continue;
+    const nenv = new Env(env);
+    for (const p of decl.params) {
+      const v = evaluate(p.default!, env, diags);
+      if (v !== undefined) nenv.set(p.name.name, v);
+    }
+    elaborateNetwork(name, decl, nenv, size, { blocks: d.blocks, diags });
+  }
+  const known = (n: string) => n in OPS || d.blocks.has(n);
+  const walk = (layers: Layer[]) => {
+    for (const l of layers) {
+      if (l.kind === "LayerCall") {
+        if (!known(l.callee.name)) {
+          diags.push(
+            diag("GAN2003", `unknown layer \`${l.callee.name}\``, l.callee.span, {
+              hint: didYouMeanHint(l.callee.name, [...Object.keys(OPS), ...d.blocks.keys()]) ?? "declare it with `block`, or see `gancc ops` for the built-in layers",
+            }),
+          );
+        }
+      } else if (l.kind === "If") {
+        walk(l.then);
+        walk(l.else ?? []);
+      } else walk(l.body);
+    }
+  };
+  for (const b of d.blocks.values()) walk(b.body);
 }
 
 export function sha256(text: string): string {

@@ -43,3 +43,14 @@ describe("name resolution (GAN2001-GAN2003, GAN2009-GAN2011, GAN2016)", () => {
     expectDiagnostic(edit(text, "repeat blocks { res(nf * 2) }", "repeat blocks { res(nf * 2) } loop(1)"), "GAN2014", "loop(k)", { nth: 2 });
   });
 });
+
+describe("declarations nobody uses are still checked", () => {
+  it("reports errors inside a network no net instantiates, and warns that it is unused", () => {
+    const text = edit(TINY, "nets {", "network Spare: image[3] -> image[3] { instance_nrom }\n\nnets {");
+    expectDiagnostic(text, "GAN2003", "instance_nrom");
+    expect(expectDiagnostic(text, "GAN2020", "Spare").severity).toBe("warning");
+  });
+  it("reports an unknown layer inside a block nobody calls", () => {
+    expectDiagnostic(edit(TINY, "block res(k) residual {", "block spare { leakyrelu }\n\nblock res(k) residual {"), "GAN2003", "leakyrelu");
+  });
+});
