@@ -151,9 +151,9 @@ function specParams(d: Declarations, opts: CompileOptions, diags: Diagnostic[], 
         overrides[name] = o;
       }
     }
-    if (v === undefined) continue;
-    if (typeof v === "object") {
-      diags.push(diag("GAN2013", `parameter \`${name}\` must be a number, boolean or string`, p.value.span));
+    if (v === undefined || typeof v === "object") {
+      if (v !== undefined) diags.push(diag("GAN2013", `parameter \`${name}\` must be a number, boolean or string`, p.value.span));
+      env.poison(name);
       continue;
     }
     env.set(name, v);
@@ -164,7 +164,8 @@ function specParams(d: Declarations, opts: CompileOptions, diags: Diagnostic[], 
 
 function evalSettingValue(spec: ArgSpec, e: Expr, env: Env, diags: Diagnostic[], what: string): Value | undefined {
   const scoped = typeof spec.type === "object" ? env.withSymbols(spec.type.enum) : env;
-  const v = evaluate(e, scoped, diags);
+  // a bare name for an enum setting is taken as that enum's value (coerce says if it is not one)
+  const v = typeof spec.type === "object" && e.kind === "Name" && env.get(e.name) === undefined ? { sym: e.name } : evaluate(e, scoped, diags);
   if (v === undefined) return undefined;
   return coerce(v, spec, what, e.span, diags);
 }
@@ -260,6 +261,7 @@ function lowerTrain(
   env: Env,
   losses: Map<string, IrLoss>,
   netNames: Set<string>,
+  broken: Set<string>,
   diags: Diagnostic[],
 ): { train: IrTrain; steps: StepDecl[]; settingSpans: Map<string, Span>; nCritic: number } {
   const vals = new Map<string, Value>();
@@ -270,7 +272,7 @@ function lowerTrain(
   const stepDecls: StepDecl[] = [];
   for (const item of t?.items ?? []) {
     if (item.kind === "StepDecl") {
-      const s = lowerStep(item, env, losses, netNames, diags);
+      const s = lowerStep(item, env, losses, netNames, broken, diags);
       if (s) {
         steps.push(s);
         stepDecls.push(item);
@@ -321,7 +323,7 @@ function lowerTrain(
   return { train, steps: stepDecls, settingSpans, nCritic: num("n_critic") };
 }
 
-function lowerStep(s: StepDecl, env: Env, losses: Map<string, IrLoss>, netNames: Set<string>, diags: Diagnostic[]): IrStep | undefined {
+function lowerStep(s: StepDecl, env: Env, losses: Map<string, IrLoss>, netNames: Set<string>, broken: Set<string>, diags: Diagnostic[]): IrStep | undefined {
   let ok = true;
   if (!losses.has(s.loss.name)) {
     diags.push(diag("GAN4005", `step uses an unknown loss \`${s.loss.name}\``, s.loss.span, { hint: didYouMeanHint(s.loss.name, losses.keys()) ?? `losses: ${[...losses.keys()].join(", ") || "none declared"}` }));
@@ -329,7 +331,8 @@ function lowerStep(s: StepDecl, env: Env, losses: Map<string, IrLoss>, netNames:
   }
   const updates: string[] = [];
   for (const u of s.updates) {
-    if (!netNames.has(u.name)) {
+    if (broken.has(u.name)) ok = false;
+    else if (!netNames.has(u.name)) {
       diags.push(diag("GAN2010", `step updates an unknown net \`${u.name}\``, u.span, { hint: didYouMeanHint(u.name, netNames) ?? `nets: ${[...netNames].join(", ")}` }));
       ok = false;
     } else if (updates.includes(u.name)) {
@@ -382,10 +385,16 @@ export function lowerSpec(spec: Spec, text: string, file: string, opts: CompileO
   const sigs = new Map<string, NetSig>();
   const instanceSpans = new Map<string, Span>();
   const sizeCache = new Map<string, ReturnType<typeof describeSizes>>();
+  const broken = new Set<string>();
   for (const inst of d.nets) {
     instanceSpans.set(inst.name.name, inst.name.span);
     const decl = d.networks.get(inst.network.name);
+    const errorsBefore = diags.filter((x) => x.severity === "error").length;
+    const failed = () => {
+      broken.add(inst.name.name);
+    };
     if (!decl) {
+      failed();
       diags.push(
         diag("GAN2009", `unknown network \`${inst.network.name}\``, inst.network.span, {
           hint: didYouMeanHint(inst.network.name, d.networks.keys()) ?? (d.blocks.has(inst.network.name) ? `\`${inst.network.name}\` is a block; nets are instances of a \`network\`` : "declare it with `network`"),
@@ -395,7 +404,10 @@ export function lowerSpec(spec: Spec, text: string, file: string, opts: CompileO
     }
     const sig = paramSignature(`network \`${decl.name.name}\``, decl.params, env, diags);
     const bound = bindArgs(sig, inst.args, inst.span, env, diags);
-    if (!bound.ok) continue;
+    if (!bound.ok) {
+      failed();
+      continue;
+    }
     const nenv = new Env(env);
     const args: Record<string, Scalar> = {};
     for (const [k, v] of bound.values) {
@@ -403,9 +415,12 @@ export function lowerSpec(spec: Spec, text: string, file: string, opts: CompileO
       if (typeof v !== "object") args[k] = v;
     }
     const r = elaborateNetwork(inst.name.name, decl, nenv, size, { blocks: d.blocks, diags });
-    if (!r) continue;
-    const outShape = typeShape(decl.output, nenv, size, diags);
-    if (!outShape) continue;
+    const outShape = r && typeShape(decl.output, nenv, size, diags);
+    // a net whose layers have errors is left out of the checks that would only repeat them
+    if (!r || !outShape || diags.filter((x) => x.severity === "error").length > errorsBefore) {
+      failed();
+      continue;
+    }
     const last = r.nodes[r.nodes.length - 1]!;
     if (r.output) {
       const got = r.output;
@@ -443,7 +458,7 @@ export function lowerSpec(spec: Spec, text: string, file: string, opts: CompileO
 
   // losses
   const graph = new LossGraph();
-  const lctx: LossContext = { env, nets: sigs, domains: new Map(data.domains.map((x) => [x.name, x.channels])), size, diags };
+  const lctx: LossContext = { env, nets: sigs, broken, domains: new Map(data.domains.map((x) => [x.name, x.channels])), size, diags };
   const losses = new Map<string, IrLoss>();
   for (const [name, decl] of d.losses) losses.set(name, buildLoss(decl, graph, lctx));
 
@@ -452,10 +467,16 @@ export function lowerSpec(spec: Spec, text: string, file: string, opts: CompileO
     n.role = graph.critics.has(n.name) ? "discriminator" : n.output.kind === "image" && n.input.kind === "image" && n.output.channels > 1 ? "generator" : "other";
   }
 
-  const { train, steps, settingSpans, nCritic } = lowerTrain(d.train, env, losses, new Set(nets.map((n) => n.name)), diags);
+  const { train, steps, settingSpans, nCritic } = lowerTrain(d.train, env, losses, new Set(nets.map((n) => n.name)), broken, diags);
 
   runChecks({
     diags,
+    mentioned: {
+      losses: new Set(d.train?.items.flatMap((i) => (i.kind === "StepDecl" ? [i.loss.name] : [])) ?? []),
+      nets: new Set(d.train?.items.flatMap((i) => (i.kind === "StepDecl" ? i.updates.map((u) => u.name) : [])) ?? []),
+    },
+    incompleteLosses: new Set([...d.losses.values()].filter((l) => (losses.get(l.name.name)?.terms.length ?? 0) < l.terms.length).map((l) => l.name.name)),
+    broken,
     nets,
     values: graph.values,
     losses: [...losses.values()],

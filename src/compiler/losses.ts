@@ -41,6 +41,8 @@ export const CRITERIA = new Set(["lsgan", "vanilla", "wgan", "hinge"]);
 export interface LossContext {
   env: Env;
   nets: Map<string, NetSig>;
+  /** nets whose declaration had errors: uses of them report nothing more */
+  broken: Set<string>;
   domains: Map<string, number>;
   size: number;
   diags: Diagnostic[];
@@ -210,6 +212,7 @@ function binary(e: Expr & { kind: "Binary" }, g: LossGraph, ctx: LossContext): L
 
 function call(e: Expr & { kind: "Call" }, g: LossGraph, ctx: LossContext): LVal | undefined {
   const fname = e.callee.name;
+  if (ctx.broken.has(fname)) return undefined;
   const net = ctx.nets.get(fname);
   for (const a of e.args) {
     if (a.key) {

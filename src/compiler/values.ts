@@ -34,6 +34,7 @@ export function typeName(v: Value): string {
 /** Lexical scope of compile-time names. */
 export class Env {
   private readonly vars = new Map<string, Value>();
+  private readonly poisoned = new Set<string>();
   constructor(
     readonly parent?: Env,
     /** names that evaluate to themselves as symbols (e.g. enum values of the setting being read) */
@@ -44,6 +45,13 @@ export class Env {
   }
   get(name: string): Value | undefined {
     return this.vars.get(name) ?? this.parent?.get(name);
+  }
+  /** A name whose definition had an error: using it reports nothing more. */
+  poison(name: string): void {
+    this.poisoned.add(name);
+  }
+  isPoisoned(name: string): boolean {
+    return this.poisoned.has(name) || (this.parent?.isPoisoned(name) ?? false);
   }
   names(): string[] {
     const out = new Set<string>(this.parent?.names() ?? []);
@@ -84,6 +92,7 @@ export function evaluate(e: Expr, env: Env, diags: Diagnostic[], labels?: Readon
     case "Name": {
       const v = env.get(e.name);
       if (v !== undefined) return v;
+      if (env.isPoisoned(e.name)) return undefined;
       if (labels?.has(e.name)) return { tensor: e.name, span: e.span };
       if (env.symbols.has(e.name)) return { sym: e.name };
       const candidates = [...env.names(), ...(labels ?? []), ...env.symbols];
@@ -291,6 +300,8 @@ export function bindArgs(
     diags.push(d);
     out.ok = false;
   };
+  /** parameters given an argument that had an error: not reported as missing too */
+  const attempted = new Set<string>();
   let pos = 0;
   let sawKeyword = false;
   const names = sig.params.map((p) => p.name);
@@ -315,6 +326,7 @@ export function bindArgs(
         }));
         continue;
       }
+      attempted.add(p.name);
       if (out.values.has(p.name)) {
         fail(diag("GAN2006", `argument \`${p.name}\` of ${sig.what} is given twice`, a.span, {
           related: [{ message: "first given here", span: out.spans.get(p.name)! }],
@@ -332,6 +344,8 @@ export function bindArgs(
       out.spans.set(p.name, a.span);
     } else {
       if (sawKeyword) {
+        const q = sig.params[pos++];
+        if (q) attempted.add(q.name);
         fail(diag("GAN2017", `positional argument after a keyword argument in ${sig.what}`, a.span, {
           hint: "put positional arguments first, or name this one",
         }));
@@ -340,6 +354,7 @@ export function bindArgs(
       const isRest = sig.variadic && pos >= sig.params.length - 1;
       const p = isRest ? sig.params[sig.params.length - 1] : sig.params[pos];
       pos++;
+      if (p) attempted.add(p.name);
       if (!p) {
         fail(diag("GAN2008", `${sig.what} takes ${sig.params.length} argument${sig.params.length === 1 ? "" : "s"}, got more`, a.span, {
           hint: sig.params.length ? `its arguments are ${names.map((n) => `\`${n}\``).join(", ")}` : `write it without arguments`,
@@ -367,6 +382,7 @@ export function bindArgs(
   }
   for (const p of sig.params) {
     if (out.values.has(p.name)) continue;
+    if (attempted.has(p.name)) continue;
     if (p.default !== undefined) out.values.set(p.name, p.default);
     else if (!(sig.variadic && p === sig.params[sig.params.length - 1] && out.rest.length)) {
       fail(diag("GAN2005", `${sig.what} is missing argument \`${p.name}\``, callSpan, {

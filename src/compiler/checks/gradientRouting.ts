@@ -15,7 +15,7 @@ export function checkGradientRouting(ctx: CheckContext): void {
   ctx.train.steps.forEach((step, i) => {
     const decl = ctx.stepDecls[i]!;
     const loss = ctx.losses.find((l) => l.name === step.loss);
-    if (!loss) return;
+    if (!loss || ctx.incompleteLosses.has(loss.name)) return;
     const grads = new Set(loss.terms.flatMap((t) => values.get(t.value)!.grads));
     for (const u of step.updates) {
       if (grads.has(u)) continue;

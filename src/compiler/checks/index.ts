@@ -12,6 +12,12 @@ import { checkUntrainedNets } from "./untrainedNets.js";
 
 export interface CheckContext {
   diags: Diagnostic[];
+  /** loss and net names the train section mentions (even in steps that had errors) */
+  mentioned: { losses: Set<string>; nets: Set<string> };
+  /** losses with a term that had an error (their gradient routing is unknown) */
+  incompleteLosses: Set<string>;
+  /** nets whose declaration had errors (left out of size and routing checks) */
+  broken: Set<string>;
   nets: IrNet[];
   values: IrValue[];
   losses: IrLoss[];

@@ -4,7 +4,7 @@ import type { CheckContext } from "./index.js";
 
 export function checkUntrainedNets(ctx: CheckContext): void {
   if (!ctx.trainSpan) return;
-  const updated = new Set(ctx.train.steps.flatMap((s) => s.updates));
+  const updated = ctx.mentioned.nets;
   for (const n of ctx.nets) {
     if (updated.has(n.name)) continue;
     if (!n.params.some((p) => p.trainable)) continue;
