@@ -240,10 +240,16 @@ export function editDistance(a: string, b: string): number {
 
 /** The closest candidate within a distance proportional to the length, if any. */
 export function didYouMean(name: string, candidates: Iterable<string>): string | undefined {
+  const all = [...candidates];
+  const lower = name.toLowerCase();
+  // a candidate that extends what was typed (`paired` → `paired_ab`, `G_A` → `G_AB`) wins
+  if (lower.length >= 3) {
+    const ext = all.filter((c) => c.toLowerCase().startsWith(lower) && c.length > name.length).sort((a, b) => a.length - b.length || a.localeCompare(b));
+    if (ext.length) return ext[0];
+  }
   let best: string | undefined;
   let bestD = Infinity;
-  const lower = name.toLowerCase();
-  for (const c of candidates) {
+  for (const c of all) {
     const d = editDistance(lower, c.toLowerCase());
     if (d < bestD || (d === bestD && best !== undefined && c < best)) {
       best = c;
