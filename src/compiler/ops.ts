@@ -244,10 +244,10 @@ export const OPS: Record<string, OpDef> = {
   avg_pool: poolOp("Average pooling."),
   max_pool: poolOp("Max pooling."),
   global_avg_pool: {
-    doc: "Average over H×W: image[C] → vector[C] (one score per image for a 1-channel patch map).",
+    doc: "Average over H×W: H×W×C → 1×1×C (one score per image for a 1-channel patch map, as the seed CycleGAN's discriminator does).",
     args: [],
     input: "image",
-    infer: (x) => (x.kind === "image" ? { kind: "vector", f: x.c } : { code: "GAN3007", error: "global_avg_pool needs an image" }),
+    infer: (x) => (x.kind === "image" ? img(x, x.c, 1, 1) : { code: "GAN3007", error: "global_avg_pool needs an image" }),
     spatial: () => 1,
   },
   flatten: {

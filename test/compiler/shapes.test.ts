@@ -26,7 +26,7 @@ describe("shape inference and checks (GAN3xxx)", () => {
     expect(d.message).toContain("8×8");
   });
   it("a vector fed to a conv", () => {
-    const text = edit(TINY, "conv(1, 3, pad: 1)", "conv(1, 3, pad: 1) global_avg_pool conv(1, 1)");
+    const text = edit(TINY, "conv(1, 3, pad: 1)", "conv(1, 3, pad: 1) flatten conv(1, 1)");
     expectDiagnostic(text, "GAN3007", "conv(1, 1)");
   });
   it("a network applied to an image with the wrong channel count", () => {

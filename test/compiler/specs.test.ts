@@ -48,10 +48,11 @@ describe("specs/cyclegan.gan against the paper", () => {
     expect(byName.get("G_AB")!.sizes.text).toBe("multiples of 4 from 8");
   });
   it("averages the patch map with a one-line change (the seed's discriminator)", () => {
-    const text = edit(edit(CYCLEGAN, "  conv(1, 4, stride: 1, pad: 1)\n}", "  conv(1, 4, stride: 1, pad: 1)\n  global_avg_pool\n}"), "-> image[1]", "-> vector[1]");
+    const text = edit(CYCLEGAN, "  conv(1, 4, stride: 1, pad: 1)  #", "  conv(1, 4, stride: 1, pad: 1)\n  global_avg_pool  #");
+    expect(text.split("\n").length).toBe(CYCLEGAN.split("\n").length + 1);
     const ir2 = expectNo(text).ir!;
     const d = ir2.nets.find((n) => n.name === "D_A")!;
-    expect(d.output).toEqual({ kind: "vector", channels: 1, shape: [1] });
+    expect(d.output).toEqual({ kind: "image", channels: 1, shape: [1, 1, 1] });
     expect(summarize(ir2).nets.find((n) => n.name === "D_A")!.trainable).toBe(2_764_737);
   });
   it("reports MACs and activation memory", () => {
