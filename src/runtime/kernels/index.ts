@@ -1,0 +1,26 @@
+/**
+ * gancc runtime kernels: fixes for tfjs 4.22 defects and the extra ops GANs
+ * need.  Call `registerKernelFixes()` once after the backend is ready
+ * (`selectBackend` in ../backend.ts does this); it is idempotent.
+ */
+export {
+  registerKernelFixes,
+  unregisterKernelFixes,
+  kernelFixesRegistered,
+  isKernelFixActive,
+  listKernelFixes,
+  type KernelFixInfo,
+} from "./register.js";
+export { mirrorPadBackward, mirrorPadGradConfig, type MirrorPadMode } from "./mirror_pad_grad.js";
+export { reflectPad, replicatePad, type SpatialPads } from "./pad.js";
+export { instanceNorm, batchNormTrain, type NormOptions, type BatchNormTrainResult } from "./norm.js";
+export {
+  conv2DBackpropFilterViaConv,
+  conv2DBackpropInputViaConv,
+  subPixelFilter,
+  type Conv2DBackpropFilterAttrs,
+  type Conv2DBackpropInputAttrs,
+} from "./conv_backprop.js";
+export { conv2DBackpropFilterJs } from "./cpu_conv_backprop_filter.js";
+export { convTranspose2d, torchConvTransposeGeometry, type ConvTransposeOptions } from "./conv_transpose.js";
+export { KernelCtx } from "./kernel_ctx.js";
