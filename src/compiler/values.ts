@@ -316,6 +316,13 @@ export function bindArgs(
     if (diags.length > n) out.ok = false;
     return v;
   };
+  /** the argument's value, evaluated and checked against `p` (undefined after reporting) */
+  const valueFor = (p: ArgSpec, a: Arg): Value | undefined => {
+    const v = evalFor(p, a);
+    const c = v === undefined ? undefined : coerce(v, p, sig.what, a.value.span, diags);
+    if (c === undefined) out.ok = false;
+    return c;
+  };
   for (const a of args) {
     if (a.key) {
       sawKeyword = true;
@@ -333,13 +340,8 @@ export function bindArgs(
         }));
         continue;
       }
-      const v = evalFor(p, a);
-      if (v === undefined) continue;
-      const c = coerce(v, p, sig.what, a.value.span, diags);
-      if (c === undefined) {
-        out.ok = false;
-        continue;
-      }
+      const c = valueFor(p, a);
+      if (c === undefined) continue;
       out.values.set(p.name, c);
       out.spans.set(p.name, a.span);
     } else {
@@ -361,13 +363,8 @@ export function bindArgs(
         }));
         continue;
       }
-      const v = evalFor(p, a);
-      if (v === undefined) continue;
-      const c = coerce(v, p, sig.what, a.value.span, diags);
-      if (c === undefined) {
-        out.ok = false;
-        continue;
-      }
+      const c = valueFor(p, a);
+      if (c === undefined) continue;
       if (isRest) {
         out.rest.push({ value: c, span: a.value.span });
         if (!out.values.has(p.name)) {
