@@ -10,7 +10,7 @@ import { IR_VERSION, type Ir, type IrData, type IrInit, type IrLoss, type IrNet,
 import { type LossContext, LossGraph, type NetSig, buildLoss } from "./losses.js";
 import { OPS, channels } from "./ops.js";
 import { DATA_SETTINGS, INITS, OPTIMIZERS, SCHEDULES, TRAIN_SETTINGS } from "./tables.js";
-import { type ArgSpec, Env, type Value, bindArgs, coerce, evaluate, isSym } from "./values.js";
+import { type ArgSpec, Env, type Value, bindArgs, coerce, evaluate, evaluateArg, isSym } from "./values.js";
 import { validateIr } from "./schema.js";
 
 export const GANCC_VERSION = "0.1.0";
@@ -162,14 +162,6 @@ function specParams(d: Declarations, opts: CompileOptions, diags: Diagnostic[], 
   return { env, values, overrides };
 }
 
-function evalSettingValue(spec: ArgSpec, e: Expr, env: Env, diags: Diagnostic[], what: string): Value | undefined {
-  const scoped = typeof spec.type === "object" ? env.withSymbols(spec.type.enum) : env;
-  // a bare name for an enum setting is taken as that enum's value (coerce says if it is not one)
-  const v = typeof spec.type === "object" && e.kind === "Name" && env.get(e.name) === undefined ? { sym: e.name } : evaluate(e, scoped, diags);
-  if (v === undefined) return undefined;
-  return coerce(v, spec, what, e.span, diags);
-}
-
 function lowerData(d: DataDecl | undefined, env: Env, diags: Diagnostic[]): { data: IrData; cropSpan?: Span; domainSpans: Map<string, Span> } {
   const vals = new Map<string, Value>();
   const spans = new Map<string, Span>();
@@ -200,7 +192,7 @@ function lowerData(d: DataDecl | undefined, env: Env, diags: Diagnostic[]): { da
       diags.push(diag("GAN2006", `data setting \`${spec.name}\` is given twice`, item.key.span));
       continue;
     }
-    const v = evalSettingValue(spec, item.value, env, diags, `data setting \`${spec.name}\``);
+    const v = evaluateArg(spec, item.value, env, diags, `data setting \`${spec.name}\``);
     if (v !== undefined) {
       vals.set(spec.name, v);
       spans.set(spec.name, item.value.span);
@@ -306,12 +298,12 @@ function lowerTrain(
         );
         if (b.ok) pool = { size: b.values.get("size") as number, swap: b.values.get("swap") as number };
       } else {
-        const v = evalSettingValue({ name: "pool", type: "int", min: 0 }, item.value, env, diags, "train setting `pool`");
+        const v = evaluateArg({ name: "pool", type: "int", min: 0 }, item.value, env, diags, "train setting `pool`");
         if (typeof v === "number") pool = { size: v, swap: 0.5 };
       }
       continue;
     }
-    const v = evalSettingValue(spec, item.value, env, diags, `train setting \`${key}\``);
+    const v = evaluateArg(spec, item.value, env, diags, `train setting \`${key}\``);
     if (v !== undefined) vals.set(key, v);
   }
   const num = (k: string) => (vals.get(k) ?? TRAIN_SETTINGS[k]!.default) as number;

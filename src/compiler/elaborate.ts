@@ -5,7 +5,7 @@ import type { Arg, BlockDecl, Layer, LayerCall, NetworkDecl, Span, TypeExpr } fr
 import { type Diagnostic, diag, didYouMeanHint } from "../dsl/diagnostics.js";
 import type { Attrs, IrNode, IrParam } from "./ir.js";
 import { irSpan } from "./ir.js";
-import { OPS, type Shape, channels, isShapeError, shapeArray, showShape } from "./ops.js";
+import { OPS, type Shape, isShapeError, shapeArray, showShape } from "./ops.js";
 import { Env, type Signature, type Value, bindArgs, evaluate, isSym } from "./values.js";
 
 const MAX_DEPTH = 64;
@@ -381,5 +381,3 @@ function gcd(a: number, b: number): number {
   while (b) [a, b] = [b, a % b];
   return Math.abs(a);
 }
-
-export { channels };

@@ -64,12 +64,6 @@ export class LossGraph {
     this.byKey.set(key, v);
     return v;
   }
-
-  get(id: string): IrValue {
-    const v = this.values.find((x) => x.id === id);
-    if (!v) throw new Error(`internal: no value ${id}`);
-    return v;
-  }
 }
 
 const showShape = (s: number[]) => (s.length === 0 ? "a scalar" : s.length === 3 ? `${s[0]}×${s[1]}×${s[2]}` : `[${s.join(", ")}]`);

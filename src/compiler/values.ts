@@ -208,6 +208,20 @@ function typeError(span: Span, op: string, want: string, got: Value, diags: Diag
 
 // ---------------------------------------------------------------- argument binding
 
+/**
+ * Evaluates `e` as the value of an argument or setting `spec` and checks it against the
+ * spec's type (undefined after reporting). A bare name given for an enum argument is taken
+ * as that enum's value, so `pad_mode: reflct` is "must be one of …", not "unknown name".
+ */
+export function evaluateArg(spec: ArgSpec, e: Expr, env: Env, diags: Diagnostic[], what: string, labels?: ReadonlySet<string>): Value | undefined {
+  const isEnum = typeof spec.type === "object";
+  const v =
+    isEnum && e.kind === "Name" && env.get(e.name) === undefined
+      ? { sym: e.name }
+      : evaluate(e, isEnum ? env.withSymbols((spec.type as { enum: readonly string[] }).enum) : env, diags, labels);
+  return v === undefined ? undefined : coerce(v, spec, what, e.span, diags);
+}
+
 export type ArgType =
   | "int"
   | "number"
@@ -293,7 +307,6 @@ export function bindArgs(
   env: Env,
   diags: Diagnostic[],
   labels?: ReadonlySet<string>,
-  symbolsFor?: (param: ArgSpec) => Iterable<string>,
 ): BoundArgs {
   const out: BoundArgs = { values: new Map(), spans: new Map(), rest: [], ok: true };
   const fail = (d: Diagnostic) => {
@@ -305,21 +318,9 @@ export function bindArgs(
   let pos = 0;
   let sawKeyword = false;
   const names = sig.params.map((p) => p.name);
-  const evalFor = (p: ArgSpec | undefined, a: Arg): Value | undefined => {
-    let e = env;
-    if (p && typeof p.type === "object") e = env.withSymbols(p.type.enum);
-    if (p && symbolsFor) e = e.withSymbols(symbolsFor(p));
-    // a bare name given for an enum argument is taken as that enum's value (checked by coerce)
-    if (p && typeof p.type === "object" && a.value.kind === "Name" && e.get(a.value.name) === undefined) return { sym: a.value.name };
-    const n = diags.length;
-    const v = evaluate(a.value, e, diags, p?.type === "tensor" || p?.type === "any" || !p ? labels : undefined);
-    if (diags.length > n) out.ok = false;
-    return v;
-  };
   /** the argument's value, evaluated and checked against `p` (undefined after reporting) */
   const valueFor = (p: ArgSpec, a: Arg): Value | undefined => {
-    const v = evalFor(p, a);
-    const c = v === undefined ? undefined : coerce(v, p, sig.what, a.value.span, diags);
+    const c = evaluateArg(p, a.value, env, diags, sig.what, p.type === "tensor" || p.type === "any" ? labels : undefined);
     if (c === undefined) out.ok = false;
     return c;
   };
