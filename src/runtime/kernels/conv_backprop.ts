@@ -29,20 +29,28 @@ import { KernelCtx, type TensorInfo } from "./kernel_ctx.js";
 
 type Pad = "valid" | "same" | number | tf.backend_util.ExplicitPadding;
 
-export interface Conv2DBackpropFilterAttrs {
+interface ConvAttrs {
   strides: number | [number, number];
   pad: Pad;
   dataFormat?: "NHWC" | "NCHW";
   dimRoundingMode?: "floor" | "round" | "ceil";
+}
+
+export interface Conv2DBackpropFilterAttrs extends ConvAttrs {
   filterShape: [number, number, number, number];
 }
 
-export interface Conv2DBackpropInputAttrs {
-  strides: number | [number, number];
-  pad: Pad;
-  dataFormat?: "NHWC" | "NCHW";
-  dimRoundingMode?: "floor" | "round" | "ceil";
+export interface Conv2DBackpropInputAttrs extends ConvAttrs {
   inputShape: [number, number, number, number];
+}
+
+/** tfjs's conv geometry for an NHWC conv without dilation, as every gradient kernel here needs it. */
+export function nhwcConvInfo(
+  inputShape: [number, number, number, number],
+  filterShape: [number, number, number, number],
+  attrs: ConvAttrs,
+): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(inputShape, filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, "channelsLast");
 }
 
 function shape4(t: TensorInfo): [number, number, number, number] {
@@ -93,16 +101,7 @@ export function conv2DBackpropFilterViaConv(
   dy: TensorInfo,
   attrs: Conv2DBackpropFilterAttrs,
 ): TensorInfo {
-  const info = tf.backend_util.computeConv2DInfo(
-    shape4(x),
-    attrs.filterShape,
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    "channelsLast",
-  );
+  const info = nhwcConvInfo(shape4(x), attrs.filterShape, attrs);
   const { inHeight: h, inWidth: w, inChannels: ci, outChannels: co } = info;
   const { outHeight: ho, outWidth: wo, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const pt = info.padInfo.top;
@@ -186,16 +185,7 @@ export function conv2DBackpropInputViaConv(
   attrs: Conv2DBackpropInputAttrs,
 ): TensorInfo {
   const [kh, kw, ci, co] = shape4(filter);
-  const info = tf.backend_util.computeConv2DInfo(
-    attrs.inputShape,
-    [kh, kw, ci, co],
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    "channelsLast",
-  );
+  const info = nhwcConvInfo(attrs.inputShape, [kh, kw, ci, co], attrs);
   const { batchSize: n, inHeight: h, inWidth: w, strideHeight: sh, strideWidth: sw } = info;
   const { outHeight: ho, outWidth: wo } = info;
   if (dy.shape[1] !== ho || dy.shape[2] !== wo) {

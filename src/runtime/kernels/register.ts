@@ -13,6 +13,7 @@ import {
   compositionSupports,
   conv2DBackpropFilterViaConv,
   conv2DBackpropInputViaConv,
+  nhwcConvInfo,
   type Conv2DBackpropFilterAttrs,
   type Conv2DBackpropInputAttrs,
 } from "./conv_backprop.js";
@@ -107,16 +108,7 @@ const cpuBackpropFilter: tf.KernelFunc = (args: KernelArgs) => {
     if (stock) return stock(args);
     throw new Error("gancc: cpu Conv2DBackpropFilter fallback missing");
   }
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    attrs.filterShape,
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    "channelsLast",
-  );
+  const info = nhwcConvInfo(x.shape as [number, number, number, number], attrs.filterShape, attrs);
   const xv = backend.readSync(x.dataId) as Float32Array;
   const dyv = backend.readSync(dy.dataId) as Float32Array;
   const out = conv2DBackpropFilterJs(xv, dyv, info);
