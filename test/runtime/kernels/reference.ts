@@ -198,20 +198,9 @@ export function padRef(
   pads: ReadonlyArray<readonly [number, number]>,
   mode: "reflect" | "symmetric" | "edge",
 ): { y: Float64Array; shape: number[] } {
-  const oshape = shape.map((s, d) => s + pads[d]![0] + pads[d]![1]);
-  const y = new Float64Array(prod(oshape));
-  const rank = shape.length;
-  const idx = new Array<number>(rank).fill(0);
-  for (let k = 0; k < y.length; k++) {
-    let rem = k;
-    for (let d = rank - 1; d >= 0; d--) {
-      idx[d] = rem % oshape[d]!;
-      rem = Math.floor(rem / oshape[d]!);
-    }
-    let src = 0;
-    for (let d = 0; d < rank; d++) src = src * shape[d]! + padIndex(idx[d]!, pads[d]![0], shape[d]!, mode);
-    y[k] = x[src]!;
-  }
+  const { oshape, source } = padSources(shape, pads, mode);
+  const y = new Float64Array(source.length);
+  for (let k = 0; k < y.length; k++) y[k] = x[source[k]!]!;
   return { y, shape: oshape };
 }
 
@@ -222,11 +211,23 @@ export function padGradRef(
   pads: ReadonlyArray<readonly [number, number]>,
   mode: "reflect" | "symmetric" | "edge",
 ): Float64Array {
-  const oshape = shape.map((s, d) => s + pads[d]![0] + pads[d]![1]);
+  const { source } = padSources(shape, pads, mode);
   const dx = new Float64Array(prod(shape));
+  for (let k = 0; k < dy.length; k++) dx[source[k]!] += dy[k]!;
+  return dx;
+}
+
+/** For every element of the padded output, the flat index of the input element it copies. */
+function padSources(
+  shape: readonly number[],
+  pads: ReadonlyArray<readonly [number, number]>,
+  mode: "reflect" | "symmetric" | "edge",
+): { oshape: number[]; source: Int32Array } {
+  const oshape = shape.map((s, d) => s + pads[d]![0] + pads[d]![1]);
+  const source = new Int32Array(prod(oshape));
   const rank = shape.length;
   const idx = new Array<number>(rank).fill(0);
-  for (let k = 0; k < dy.length; k++) {
+  for (let k = 0; k < source.length; k++) {
     let rem = k;
     for (let d = rank - 1; d >= 0; d--) {
       idx[d] = rem % oshape[d]!;
@@ -234,9 +235,9 @@ export function padGradRef(
     }
     let src = 0;
     for (let d = 0; d < rank; d++) src = src * shape[d]! + padIndex(idx[d]!, pads[d]![0], shape[d]!, mode);
-    dx[src] += dy[k]!;
+    source[k] = src;
   }
-  return dx;
+  return { oshape, source };
 }
 
 // ---------------------------------------------------------------- normalisation
