@@ -1,0 +1,179 @@
+/**
+ * One instantiated network: its parameters as `tf.Variable`s keyed by the IR's stable names
+ * (`G_AB/res3/conv1/kernel`), and a forward pass over the IR's node list.
+ *
+ * Layout at this boundary: input and output tensors are NHWC float32 ([N, H, W, C]) for images
+ * and [N, F] for vectors, values as the spec's data section produces them ([-1, 1] images).
+ *
+ * Memory: the node list is in topological order and each node's last consumer is known, so an
+ * intermediate is released as soon as its last consumer has run. Tensors the backward pass
+ * needs are kept by tfjs's gradient tape itself (it holds its own reference), so releasing early
+ * frees exactly the activations nothing needs any more.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { IrNet, IrNode } from "../compiler/ir.js";
+import { initialValue } from "./init.js";
+import { FUSIBLE, LOWERINGS, type FusedActivation, type ForwardContext, type Lowering } from "./layers.js";
+import { Rng } from "./rng.js";
+
+interface PlanStep {
+  node: IrNode;
+  lower: Lowering;
+  /** the id this step's output is stored under (the fused activation's id when fused) */
+  outId: string;
+  fuse?: FusedActivation;
+  /** ids (other than the net input) whose last use is this step */
+  release: string[];
+}
+
+export interface ForwardOptions {
+  training?: boolean;
+  /** dropout masks (default: a fixed stream seeded from the net name) */
+  rng?: Rng;
+  /** also return these nodes' outputs (by node id), e.g. for inspection or feature losses */
+  keep?: string[];
+}
+
+export class Net {
+  readonly name: string;
+  readonly ir: IrNet;
+  /** every parameter (trainable and state), by stable name */
+  readonly variables = new Map<string, tf.Variable>();
+  private readonly plan: PlanStep[];
+  private readonly outputId: string;
+  private readonly defaultRng: Rng;
+
+  /**
+   * @param seed the run's seed: initial values are drawn from it (see init.ts)
+   * @param values optional initial values by parameter name (e.g. loaded weights); must cover
+   *   every parameter when given
+   */
+  constructor(net: IrNet, seed: number, values?: ReadonlyMap<string, Float32Array>) {
+    this.name = net.name;
+    this.ir = net;
+    this.defaultRng = Rng.derive(seed, `${net.name}/dropout`);
+    for (const p of net.params) {
+      let data = values?.get(p.name);
+      if (values && !data) throw new Error(`internal: no value given for parameter ${p.name}`);
+      data ??= initialValue(p, net.init, seed);
+      const size = p.shape.reduce((a, b) => a * b, 1);
+      if (data.length !== size) throw new Error(`internal: ${p.name} has ${data.length} values, its shape [${p.shape}] needs ${size}`);
+      this.variables.set(p.name, tf.variable(tf.tensor(data, p.shape, "float32"), p.trainable, p.name));
+    }
+    this.plan = buildPlan(net.nodes);
+    this.outputId = this.plan[this.plan.length - 1]!.outId;
+  }
+
+  /** Trainable variables in forward order (the optimizer's list). */
+  trainableVariables(): tf.Variable[] {
+    return this.ir.params.filter((p) => p.trainable).map((p) => this.variables.get(p.name)!);
+  }
+
+  /** Number of trainable scalars. */
+  parameterCount(): number {
+    return this.trainableVariables().reduce((a, v) => a + v.size, 0);
+  }
+
+  /** Runs the net. The caller owns `x`; the result is a new tensor (release it or run inside tf.tidy). */
+  forward(x: tf.Tensor, opts: ForwardOptions = {}): tf.Tensor {
+    return this.forwardWith(x, opts).output;
+  }
+
+  /** Like forward, returning the outputs of `opts.keep` nodes too. */
+  forwardWith(x: tf.Tensor, opts: ForwardOptions = {}): { output: tf.Tensor; kept: Map<string, tf.Tensor> } {
+    const inShape = this.ir.input.shape;
+    if (x.rank !== inShape.length + 1 || x.shape[x.rank - 1] !== inShape[inShape.length - 1]) {
+      throw new Error(
+        `${this.name} takes [N, ${inShape.slice(0, -1).map(() => "·").join(", ")}${inShape.length > 1 ? ", " : ""}${inShape[inShape.length - 1]}] (NHWC), got [${x.shape.join(", ")}]`,
+      );
+    }
+    const ctx: ForwardContext = {
+      training: opts.training ?? false,
+      rng: opts.rng ?? this.defaultRng,
+      assignState: (name, value) => {
+        const v = this.variables.get(name)!;
+        v.assign(value);
+        value.dispose();
+      },
+    };
+    const keep = new Set(opts.keep ?? []);
+    const values = new Map<string, tf.Tensor>();
+    const inputId = this.ir.nodes[0]!.id;
+    values.set(inputId, x);
+    const kept = new Map<string, tf.Tensor>();
+    for (const s of this.plan) {
+      if (s.node.op === "input") continue;
+      const xs = s.node.inputs.map((id) => values.get(id)!);
+      const ps = s.node.params.map((n) => this.variables.get(n)!);
+      const y = s.lower(xs, s.node, ps, ctx, s.fuse);
+      values.set(s.outId, y);
+      if (keep.has(s.node.id) || keep.has(s.outId)) kept.set(s.node.id, y);
+      for (const id of s.release) {
+        const t = values.get(id)!;
+        values.delete(id);
+        if (id !== inputId && !kept.has(id) && !isKeptAlias(kept, t)) t.dispose();
+      }
+    }
+    return { output: values.get(this.outputId)!, kept };
+  }
+
+  /** Current values of every parameter (copies), by name. */
+  async read(): Promise<Map<string, { shape: number[]; data: Float32Array }>> {
+    const out = new Map<string, { shape: number[]; data: Float32Array }>();
+    for (const [name, v] of this.variables) out.set(name, { shape: [...v.shape], data: (await v.data()) as Float32Array });
+    return out;
+  }
+
+  /** Sets parameters from values by name (shapes must match). */
+  load(values: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array }>): void {
+    for (const [name, val] of values) {
+      const v = this.variables.get(name);
+      if (!v) throw new Error(`${this.name} has no parameter ${name}`);
+      if (v.shape.join() !== val.shape.join()) throw new Error(`${name}: expected shape [${v.shape}], got [${val.shape}]`);
+      tf.tidy(() => v.assign(tf.tensor(val.data, v.shape, "float32")));
+    }
+  }
+
+  dispose(): void {
+    for (const v of this.variables.values()) v.dispose();
+    this.variables.clear();
+  }
+}
+
+function isKeptAlias(kept: Map<string, tf.Tensor>, t: tf.Tensor): boolean {
+  for (const k of kept.values()) if (k === t) return true;
+  return false;
+}
+
+function buildPlan(nodes: IrNode[]): PlanStep[] {
+  const consumers = new Map<string, number[]>();
+  nodes.forEach((n, i) => n.inputs.forEach((id) => consumers.set(id, [...(consumers.get(id) ?? []), i])));
+  const plan: PlanStep[] = [];
+  const skip = new Set<number>();
+  const alias = new Map<string, string>(); // fused activation id → conv step's out id (same)
+  nodes.forEach((node, i) => {
+    if (skip.has(i)) return;
+    const lower = LOWERINGS[node.op];
+    if (!lower) throw new Error(`internal: no runtime lowering for op '${node.op}' (node ${node.id})`);
+    let outId = node.id;
+    let fuse: FusedActivation | undefined;
+    const cons = consumers.get(node.id) ?? [];
+    if (FUSIBLE.has(node.op) && cons.length === 1) {
+      const next = nodes[cons[0]!]!;
+      if (next.op === "relu" && next.inputs.length === 1) {
+        fuse = "relu";
+        outId = next.id;
+        skip.add(cons[0]!);
+        alias.set(node.id, next.id);
+      }
+    }
+    plan.push({ node, lower, outId, fuse, release: [] });
+  });
+  // last use of each stored id, in plan positions
+  const last = new Map<string, number>();
+  plan.forEach((s, i) => s.node.inputs.forEach((id) => last.set(alias.get(id) ?? id, i)));
+  const outId = plan[plan.length - 1]!.outId;
+  for (const [id, i] of last) if (id !== outId) plan[i]!.release.push(id);
+  // inputs of a fused conv read the conv's own inputs; nothing reads the conv id itself
+  return plan;
+}

@@ -1,0 +1,174 @@
+/**
+ * One training iteration of the IR's training program: the steps in order, each repeated
+ * `repeat` times, each differentiating its loss with respect to the variables of the nets it
+ * updates and applying its optimizer, then its constraint (weight clipping).
+ *
+ * Values of the loss graph are shared within an iteration: a step reuses a value an earlier
+ * step (or an earlier repeat) computed when the value does not depend on any net the step
+ * updates — so the discriminator step judges the fakes the generator step made before its
+ * update, as the official CycleGAN code does, and a critic repeated n_critic times sees the
+ * same fakes. A value that does depend on the updated nets is recomputed with the nets'
+ * current weights. `pool(x)` queries the image pool once per iteration and is detached.
+ *
+ * Every value is released when the iteration ends; tensors inside each step live in tf.tidy
+ * scopes, so `tf.memory().numTensors` is the same after every iteration.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { Ir, IrStep, IrValue } from "../compiler/ir.js";
+import { VALUE_OPS } from "./criteria.js";
+import type { Net } from "./net.js";
+import { Optimizer } from "./optim.js";
+import { ImagePool, type PoolState } from "./pool.js";
+import { Rng, type RngState } from "./rng.js";
+
+export type Batch = Record<string, tf.Tensor>;
+
+export interface IterationResult {
+  /** loss name → term name → value (the last repeat of the step that evaluates the loss) */
+  losses: Record<string, Record<string, number>>;
+}
+
+export class NonFiniteLossError extends Error {
+  constructor(readonly loss: string, readonly term: string, readonly value: number) {
+    super(`loss term \`${term}\` of loss \`${loss}\` is ${value}`);
+    this.name = "NonFiniteLossError";
+  }
+}
+
+export interface ProgramState {
+  rng: RngState;
+  optimizers: { t: number; slots: Map<string, { shape: number[]; data: Float32Array }> }[];
+  pools: Record<string, PoolState>;
+}
+
+export class TrainingProgram {
+  readonly optimizers: Optimizer[];
+  readonly pools = new Map<string, ImagePool>();
+  rng: Rng;
+  private readonly values: Map<string, IrValue>;
+
+  constructor(readonly ir: Ir, readonly nets: ReadonlyMap<string, Net>, seed = ir.train.seed) {
+    this.values = new Map(ir.values.map((v) => [v.id, v]));
+    this.rng = Rng.derive(seed, "train");
+    this.optimizers = ir.train.steps.map((s) => new Optimizer(s.optimizer, s.updates.flatMap((n) => this.net(n).trainableVariables())));
+    for (const v of ir.values) if (v.op === "pool") this.pools.set(v.id, new ImagePool(ir.train.pool.size, ir.train.pool.swap));
+  }
+
+  private net(name: string): Net {
+    const n = this.nets.get(name);
+    if (!n) throw new Error(`internal: net ${name} is not instantiated`);
+    return n;
+  }
+
+  /**
+   * Runs one iteration on a batch (domain name → NHWC tensor; the caller keeps ownership).
+   * `lrScale` multiplies every optimizer's learning rate (the schedule's factor).
+   * Throws NonFiniteLossError (after the iteration's updates) if a loss term is NaN or ±∞.
+   */
+  async runIteration(batch: Batch, lrScale = 1): Promise<IterationResult> {
+    for (const d of this.ir.data.domains) {
+      if (!batch[d.name]) throw new Error(`runIteration: the batch has no tensor for domain ${d.name}`);
+    }
+    const cache = new Map<string, tf.Tensor>();
+    const termTensors: { loss: string; term: string; t: tf.Tensor }[] = [];
+    try {
+      for (const [si, step] of this.ir.train.steps.entries()) {
+        for (let r = 0; r < step.repeat; r++) {
+          const last = r === step.repeat - 1;
+          const kept = await this.runStep(step, this.optimizers[si]!, batch, cache, lrScale);
+          if (last) termTensors.push(...kept);
+          else kept.forEach((k) => k.t.dispose());
+        }
+      }
+      const losses: Record<string, Record<string, number>> = {};
+      const data = termTensors.length ? await tf.stack(termTensors.map((k) => k.t)).data() : [];
+      let bad: NonFiniteLossError | undefined;
+      termTensors.forEach((k, i) => {
+        (losses[k.loss] ??= {})[k.term] = data[i]!;
+        if (!Number.isFinite(data[i]!) && !bad) bad = new NonFiniteLossError(k.loss, k.term, data[i]!);
+      });
+      if (bad) throw bad;
+      return { losses };
+    } finally {
+      termTensors.forEach((k) => k.t.dispose());
+      for (const t of cache.values()) t.dispose();
+    }
+  }
+
+  private async runStep(step: IrStep, opt: Optimizer, batch: Batch, cache: Map<string, tf.Tensor>, lrScale: number) {
+    const updates = new Set(step.updates);
+    const loss = this.ir.losses.find((l) => l.name === step.loss)!;
+    const reusable = (v: IrValue) => cache.has(v.id) && !v.grads.some((n) => updates.has(n));
+    // values this step evaluates afresh (cached ones that depend on an updated net are stale)
+    const fresh = new Set<string>();
+    const visit = (id: string) => {
+      const v = this.values.get(id)!;
+      if (fresh.has(id) || reusable(v) || v.op === "domain") return;
+      fresh.add(id);
+      if (v.op !== "pool") v.inputs.forEach(visit);
+    };
+    loss.terms.forEach((t) => visit(t.value));
+    for (const id of fresh) {
+      const old = cache.get(id);
+      if (old) (old.dispose(), cache.delete(id));
+    }
+    const get = (id: string): tf.Tensor => {
+      const v = this.values.get(id)!;
+      if (v.op === "domain") return batch[v.attrs.domain as string]!;
+      const c = cache.get(id);
+      if (c) return c;
+      const xs = v.inputs.map(get);
+      let y: tf.Tensor;
+      if (v.op === "apply") y = this.net(v.attrs.net as string).forward(xs[0]!, { training: true, rng: this.rng });
+      else {
+        const f = VALUE_OPS[v.op];
+        if (!f) throw new Error(`internal: no runtime lowering for loss op '${v.op}' (${v.id})`);
+        y = f(xs, v);
+      }
+      cache.set(id, tf.keep(y));
+      return y;
+    };
+    // pools first (they read tensor data, which a gradient function cannot wait for): their
+    // inputs are evaluated without a tape since pool() detaches anyway
+    for (const id of [...fresh].filter((i) => this.values.get(i)!.op === "pool").sort(byNumber)) {
+      const v = this.values.get(id)!;
+      const x = tf.tidy(() => get(v.inputs[0]!));
+      cache.set(id, tf.keep(await this.pools.get(id)!.query(x, this.rng)));
+    }
+    const vars = opt.variables;
+    const kept: { loss: string; term: string; t: tf.Tensor }[] = [];
+    const { value, grads } = tf.variableGrads(() => {
+      const terms = loss.terms.map((t) => get(t.value));
+      terms.forEach((t, i) => kept.push({ loss: loss.name, term: loss.terms[i]!.name, t: tf.keep(t.clone()) }));
+      return (terms.length === 1 ? terms[0]!.clone() : tf.addN(terms)) as tf.Scalar;
+    }, vars);
+    value.dispose();
+    opt.apply(grads, lrScale);
+    if (step.clip) {
+      const { min, max } = step.clip;
+      for (const v of vars) tf.tidy(() => v.assign(tf.clipByValue(v, min, max)));
+    }
+    return kept;
+  }
+
+  async state(): Promise<ProgramState> {
+    const pools: Record<string, PoolState> = {};
+    for (const [id, p] of this.pools) pools[id] = p.state();
+    return { rng: this.rng.state(), optimizers: await Promise.all(this.optimizers.map((o) => o.state())), pools };
+  }
+
+  loadState(s: ProgramState): void {
+    this.rng = Rng.fromState(s.rng);
+    if (s.optimizers.length !== this.optimizers.length) {
+      throw new Error(`the saved state has ${s.optimizers.length} optimizers, this program has ${this.optimizers.length}`);
+    }
+    s.optimizers.forEach((o, i) => this.optimizers[i]!.loadState(o));
+    for (const [id, p] of this.pools) if (s.pools[id]) p.load(s.pools[id]!);
+  }
+
+  dispose(): void {
+    this.optimizers.forEach((o) => o.dispose());
+  }
+}
+
+const byNumber = (a: string, b: string) => Number(a.slice(1)) - Number(b.slice(1));
