@@ -11,6 +11,7 @@ import { INITS, OPTIMIZERS, SCHEDULES } from "../compiler/tables.js";
 import { renderSummary, summarize } from "../compiler/summary.js";
 import { SourceFile, hasErrors } from "../dsl/diagnostics.js";
 import { format } from "../dsl/index.js";
+import { weightsCommand } from "./weights.js";
 import { CliError, collectSet, compileFile, parsePositiveInt, readText, report } from "./common.js";
 
 const program = new Command();
@@ -155,6 +156,8 @@ program
     }
     process.stdout.write(out.join("\n") + "\n");
   });
+
+program.addCommand(weightsCommand());
 
 program.exitOverride();
 try {

@@ -50,6 +50,45 @@ export function dilateKernel(kernel: tf.Tensor4D, d: number): tf.Tensor4D {
   return tf.slice(full, [0, 0, 0, 0], [(kh - 1) * d + 1, (kw - 1) * d + 1, a, b]) as tf.Tensor4D;
 }
 
+/**
+ * The [n·s, n] matrix that upsamples a length-n axis by s: nearest (PyTorch mode='nearest':
+ * source floor(o/s)) or bilinear with half-pixel centres (PyTorch align_corners=False: source
+ * (o + 0.5)/s − 0.5, clamped to the edge). Upsampling is then two matrix products, whose
+ * gradients are exact on every backend (tfjs's ResizeBilinearGrad on cpu ignores
+ * half_pixel_centers and swaps H and W of non-square images).
+ */
+export function interpolationMatrix(n: number, s: number, bilinear: boolean): Float32Array {
+  const m = new Float32Array(n * s * n);
+  for (let o = 0; o < n * s; o++) {
+    if (!bilinear) {
+      m[o * n + Math.floor(o / s)] = 1;
+      continue;
+    }
+    const src = Math.min(Math.max((o + 0.5) / s - 0.5, 0), n - 1);
+    const i0 = Math.floor(src);
+    const i1 = Math.min(i0 + 1, n - 1);
+    const f = src - i0;
+    m[o * n + i0]! += 1 - f;
+    m[o * n + i1]! += f;
+  }
+  return m;
+}
+
+/** y[n, o, p, c] = Σ_h Σ_w A[o, h] · x[n, h, w, c] · B[p, w]  (two 2-D matrix products). */
+function resample(x: tf.Tensor4D, a: Float32Array, b: Float32Array): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  const ho = a.length / h;
+  const wo = b.length / w;
+  const At = tf.transpose(tf.tensor2d(a, [ho, h])) as tf.Tensor2D;
+  const Bt = tf.transpose(tf.tensor2d(b, [wo, w])) as tf.Tensor2D;
+  // along H: [n, w, c, h] · Aᵀ → [n, w, c, ho]
+  const xh = tf.reshape(tf.transpose(x, [0, 2, 3, 1]), [n * w * c, h]) as tf.Tensor2D;
+  const yh = tf.reshape(tf.matMul(xh, At), [n, w, c, ho]);
+  // along W: [n, ho, c, w] · Bᵀ → [n, ho, c, wo] → [n, ho, wo, c]
+  const xw = tf.reshape(tf.transpose(yh, [0, 3, 2, 1]), [n * ho * c, w]) as tf.Tensor2D;
+  return tf.transpose(tf.reshape(tf.matMul(xw, Bt), [n, ho, c, wo]), [0, 1, 3, 2]) as tf.Tensor4D;
+}
+
 function pool(kind: "avg" | "max"): Lowering {
   return ([x], node) => {
     const k = num(node, "kernel");
@@ -128,15 +167,7 @@ export const LOWERINGS: Record<string, Lowering> = {
   },
   upsample([x], node) {
     const s = num(node, "scale");
-    const t = img(x!);
-    const [n, h, w, c] = t.shape;
-    if (node.attrs.mode === "bilinear") {
-      // PyTorch Upsample(mode='bilinear', align_corners=False) = half-pixel centres
-      return tf.image.resizeBilinear(t, [h * s, w * s], false, true);
-    }
-    // nearest with an integer factor: repeat each pixel s×s (plain reshape/tile: trains everywhere)
-    const r = tf.tile(tf.reshape(t, [n, h, 1, w, 1, c]), [1, 1, s, 1, s, 1]);
-    return tf.reshape(r, [n, h * s, w * s, c]);
+    return resample(img(x!), interpolationMatrix(img(x!).shape[1], s, node.attrs.mode === "bilinear"), interpolationMatrix(img(x!).shape[2], s, node.attrs.mode === "bilinear"));
   },
   avg_pool: pool("avg"),
   max_pool: pool("max"),

@@ -58,15 +58,22 @@ export class Net {
       data ??= initialValue(p, net.init, seed);
       const size = p.shape.reduce((a, b) => a * b, 1);
       if (data.length !== size) throw new Error(`internal: ${p.name} has ${data.length} values, its shape [${p.shape}] needs ${size}`);
-      this.variables.set(p.name, tf.variable(tf.tensor(data, p.shape, "float32"), p.trainable, p.name));
+      // tfjs names variables globally: suffix an instance number so models can coexist
+      this.variables.set(p.name, tf.variable(tf.tensor(data, p.shape, "float32"), p.trainable, `${p.name}#${instance}`));
     }
     this.plan = buildPlan(net.nodes);
+    instance += 1;
     this.outputId = this.plan[this.plan.length - 1]!.outId;
   }
 
   /** Trainable variables in forward order (the optimizer's list). */
   trainableVariables(): tf.Variable[] {
-    return this.ir.params.filter((p) => p.trainable).map((p) => this.variables.get(p.name)!);
+    return this.trainableParams().map((p) => p.variable);
+  }
+
+  /** Trainable parameters in forward order with their stable names. */
+  trainableParams(): { name: string; variable: tf.Variable }[] {
+    return this.ir.params.filter((p) => p.trainable).map((p) => ({ name: p.name, variable: this.variables.get(p.name)! }));
   }
 
   /** Number of trainable scalars. */
@@ -139,6 +146,8 @@ export class Net {
     this.variables.clear();
   }
 }
+
+let instance = 0;
 
 function isKeptAlias(kept: Map<string, tf.Tensor>, t: tf.Tensor): boolean {
   for (const k of kept.values()) if (k === t) return true;

@@ -77,18 +77,19 @@ export class Optimizer {
   private readonly slots = new Map<string, tf.Variable[]>();
   private readonly rule: Rule;
 
-  constructor(config: IrOptimizer, readonly variables: tf.Variable[]) {
+  /** the parameters it updates: stable name (used for the state's slot names) + variable */
+  constructor(config: IrOptimizer, readonly params: { name: string; variable: tf.Variable }[]) {
     this.config = config;
     const rule = OPTIMIZER_RULES[config.kind];
     if (!rule) throw new Error(`internal: no optimizer rule for '${config.kind}'`);
     this.rule = rule;
   }
 
-  private slotsFor(v: tf.Variable): tf.Variable[] {
-    let s = this.slots.get(v.name);
+  private slotsFor(name: string, v: tf.Variable): tf.Variable[] {
+    let s = this.slots.get(name);
     if (!s) {
       s = this.rule.slots(this.config).map((n) => tf.variable(tf.zeros(v.shape), false, `${v.name}/${n}`));
-      this.slots.set(v.name, s);
+      this.slots.set(name, s);
     }
     return s;
   }
@@ -101,10 +102,10 @@ export class Optimizer {
   apply(grads: tf.NamedTensorMap, lrScale = 1): void {
     this.t += 1;
     const lr = this.config.lr * lrScale;
-    for (const v of this.variables) {
+    for (const { name, variable: v } of this.params) {
       const g = grads[v.name];
       if (!g) continue;
-      const s = this.slotsFor(v);
+      const s = this.slotsFor(name, v);
       tf.tidy(() => {
         const [p1, s1] = this.rule.update(v, g, s, this.config, lr, this.t);
         v.assign(p1);
@@ -117,8 +118,9 @@ export class Optimizer {
   /** Slot values by `<variable>/<slot>` and the step count (for checkpoints). */
   async state(): Promise<{ t: number; slots: Map<string, SlotValue> }> {
     const slots = new Map<string, SlotValue>();
-    for (const vs of this.slots.values()) {
-      for (const s of vs) slots.set(s.name, { shape: [...s.shape], data: (await s.data()) as Float32Array });
+    const names = this.rule.slots(this.config);
+    for (const [param, vs] of this.slots) {
+      for (const [i, s] of vs.entries()) slots.set(`${param}/${names[i]}`, { shape: [...s.shape], data: (await s.data()) as Float32Array });
     }
     return { t: this.t, slots };
   }
@@ -126,13 +128,13 @@ export class Optimizer {
   loadState(state: { t: number; slots: ReadonlyMap<string, SlotValue> }): void {
     this.t = state.t;
     const names = this.rule.slots(this.config);
-    for (const v of this.variables) {
-      const vals = names.map((n) => state.slots.get(`${v.name}/${n}`));
+    for (const { name, variable: v } of this.params) {
+      const vals = names.map((n) => state.slots.get(`${name}/${n}`));
       if (vals.every((x) => x === undefined)) continue; // never updated (no gradient yet)
-      const s = this.slotsFor(v);
+      const s = this.slotsFor(name, v);
       vals.forEach((x, i) => {
-        if (!x) throw new Error(`optimizer state has no slot ${v.name}/${names[i]}`);
-        if (x.shape.join() !== v.shape.join()) throw new Error(`optimizer slot ${v.name}/${names[i]}: shape [${x.shape}] ≠ [${v.shape}]`);
+        if (!x) throw new Error(`optimizer state has no slot ${name}/${names[i]}`);
+        if (x.shape.join() !== v.shape.join()) throw new Error(`optimizer slot ${name}/${names[i]}: shape [${x.shape}] ≠ [${v.shape}]`);
         tf.tidy(() => s[i]!.assign(tf.tensor(x.data, x.shape, "float32")));
       });
     }

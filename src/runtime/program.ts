@@ -50,7 +50,7 @@ export class TrainingProgram {
   constructor(readonly ir: Ir, readonly nets: ReadonlyMap<string, Net>, seed = ir.train.seed) {
     this.values = new Map(ir.values.map((v) => [v.id, v]));
     this.rng = Rng.derive(seed, "train");
-    this.optimizers = ir.train.steps.map((s) => new Optimizer(s.optimizer, s.updates.flatMap((n) => this.net(n).trainableVariables())));
+    this.optimizers = ir.train.steps.map((s) => new Optimizer(s.optimizer, s.updates.flatMap((n) => this.net(n).trainableParams())));
     for (const v of ir.values) if (v.op === "pool") this.pools.set(v.id, new ImagePool(ir.train.pool.size, ir.train.pool.swap));
   }
 
@@ -81,7 +81,9 @@ export class TrainingProgram {
         }
       }
       const losses: Record<string, Record<string, number>> = {};
-      const data = termTensors.length ? await tf.stack(termTensors.map((k) => k.t)).data() : [];
+      const stacked = termTensors.length ? tf.stack(termTensors.map((k) => k.t)) : undefined;
+      const data = stacked ? await stacked.data() : [];
+      stacked?.dispose();
       let bad: NonFiniteLossError | undefined;
       termTensors.forEach((k, i) => {
         (losses[k.loss] ??= {})[k.term] = data[i]!;
@@ -135,7 +137,7 @@ export class TrainingProgram {
       const x = tf.tidy(() => get(v.inputs[0]!));
       cache.set(id, tf.keep(await this.pools.get(id)!.query(x, this.rng)));
     }
-    const vars = opt.variables;
+    const vars = opt.params.map((p) => p.variable);
     const kept: { loss: string; term: string; t: tf.Tensor }[] = [];
     const { value, grads } = tf.variableGrads(() => {
       const terms = loss.terms.map((t) => get(t.value));

@@ -22,7 +22,8 @@ Files written:
   cyclegan_avg.safetensors     the seed's loss (patch map averaged to one score per image):
                                loss terms and every parameter after one training iteration.
   cyclegan_map.safetensors     the official loss (LSGAN MSE over the whole patch map): same.
-  ops.safetensors              single-op forward/backward pairs.
+  ops.safetensors              single-op forward/backward pairs (kernel tests).
+  layers.safetensors           one case per runtime layer (every op in the ops table), gancc layout.
   dtypes.safetensors           a tiny file of every supported dtype, for the reader's tests.
 This is a dev-time tool only: the TypeScript tests read the committed files and never run Python.
 """
@@ -386,6 +387,137 @@ def ops_fixture():
     return safetensors_bytes({k: f32(v) for k, v in t.items()}, meta)
 
 
+# ---------------------------------------------------------------------------------------------
+# One case per runtime layer (src/runtime/layers.ts), stored in GANCC layout (NHWC activations,
+# HWIO conv / HWOI conv-transpose kernels, [in,out] linear kernels) so the TS test is data-driven:
+#   <case>.x, <case>.x2 (second input of concat/add), <case>.p.<role> (parameters),
+#   <case>.out, <case>.w (loss = sum(out * w)), <case>.grad_x, <case>.grad_x2, <case>.grad_p.<role>,
+#   and for batch norm in training <case>.after.moving_mean / moving_variance.
+# The metadata key "cases" holds {case: {op, attrs, params: [roles], inputs: 1|2}} (JSON).
+
+def _nhwc(t):
+    return t.permute(0, 2, 3, 1) if t.dim() == 4 else t
+
+
+def _kernel_gancc(t, kind):
+    # conv OIHW -> HWIO, conv-transpose IOHW -> HWOI: both permute(2, 3, 1, 0); linear [out,in] -> [in,out]
+    return t.permute(2, 3, 1, 0) if kind in ("conv", "conv_transpose") else t.t()
+
+
+def layers_fixture():
+    torch.manual_seed(2)
+    d = torch.float64
+
+    def rnd(*shape, scale=1.0):
+        return ((torch.rand(*shape) * 2 - 1) * scale).to(torch.float32).to(d)
+
+    cases, t = {}, {}
+
+    def case(name, op, attrs, fn, xshape, params=None, x2shape=None, xscale=1.0, extra=None):
+        params = params or {}
+        x = rnd(*xshape, scale=xscale).requires_grad_()
+        x2 = rnd(*x2shape).requires_grad_() if x2shape else None
+        ps = {k: v.clone().requires_grad_(not k.startswith("moving")) for k, v in params.items()}
+        y = fn(x, x2, ps) if x2 is not None else fn(x, ps)
+        w = rnd(*y.shape)
+        (y * w).sum().backward()
+        kind = op
+        t[f"{name}.x"] = _nhwc(x.detach())
+        t[f"{name}.grad_x"] = _nhwc(x.grad)
+        if x2 is not None:
+            t[f"{name}.x2"] = _nhwc(x2.detach())
+            t[f"{name}.grad_x2"] = _nhwc(x2.grad)
+        t[f"{name}.out"] = _nhwc(y.detach())
+        t[f"{name}.w"] = _nhwc(w)
+        for k, v in ps.items():
+            conv = k == "kernel"
+            t[f"{name}.p.{k}"] = _kernel_gancc(v.detach(), kind) if conv else v.detach()
+            if v.grad is not None:  # running statistics get no gradient
+                t[f"{name}.grad_p.{k}"] = _kernel_gancc(v.grad, kind) if conv else v.grad
+        for k, v in (extra or {}).items():
+            t[f"{name}.{k}"] = v
+        cases[name] = {"op": op, "attrs": attrs, "params": list(params.keys()), "inputs": 2 if x2shape else 1}
+
+    conv_attrs = lambda f, k, s=1, p=0, mode="zeros", dil=1, bias=True: {
+        "filters": f, "kernel": k, "stride": s, "pad": p, "pad_mode": mode, "dilation": dil, "bias": bias}
+    # conv: zeros pad; reflect pad_mode; dilation 2 without bias
+    case("conv_k4s2p1", "conv", conv_attrs(5, 4, 2, 1),
+         lambda x, p: F.conv2d(x, p["kernel"], p["bias"], stride=2, padding=1), (2, 3, 8, 10),
+         {"kernel": rnd(5, 3, 4, 4, scale=0.3), "bias": rnd(5, scale=0.1)})
+    case("conv_reflect", "conv", conv_attrs(4, 3, 1, 1, "reflect"),
+         lambda x, p: F.conv2d(F.pad(x, (1, 1, 1, 1), mode="reflect"), p["kernel"], p["bias"]), (1, 3, 6, 7),
+         {"kernel": rnd(4, 3, 3, 3, scale=0.3), "bias": rnd(4, scale=0.1)})
+    case("conv_dilated", "conv", conv_attrs(2, 3, 1, 2, "zeros", 2, False),
+         lambda x, p: F.conv2d(x, p["kernel"], None, padding=2, dilation=2), (1, 3, 7, 6),
+         {"kernel": rnd(2, 3, 3, 3, scale=0.3)})
+    ct_attrs = lambda f, k, s, p, op, dil=1, bias=True: {
+        "filters": f, "kernel": k, "stride": s, "pad": p, "output_pad": op, "dilation": dil, "bias": bias}
+    case("conv_transpose_k3s2", "conv_transpose", ct_attrs(3, 3, 2, 1, 1),
+         lambda x, p: F.conv_transpose2d(x, p["kernel"], p["bias"], stride=2, padding=1, output_padding=1), (2, 4, 4, 5),
+         {"kernel": rnd(4, 3, 3, 3, scale=0.3), "bias": rnd(3, scale=0.1)})
+    case("conv_transpose_k4s2", "conv_transpose", ct_attrs(2, 4, 2, 1, 0, 1, False),
+         lambda x, p: F.conv_transpose2d(x, p["kernel"], None, stride=2, padding=1), (1, 3, 4, 4),
+         {"kernel": rnd(3, 2, 4, 4, scale=0.3)})
+    case("conv_transpose_dilated", "conv_transpose", ct_attrs(2, 3, 1, 1, 0, 2),
+         lambda x, p: F.conv_transpose2d(x, p["kernel"], p["bias"], padding=1, dilation=2), (1, 3, 4, 5),
+         {"kernel": rnd(3, 2, 3, 3, scale=0.3), "bias": rnd(2, scale=0.1)})
+    case("reflect_pad", "reflect_pad", {"pad": 2}, lambda x, p: F.pad(x, (2, 2, 2, 2), mode="reflect"), (1, 2, 4, 5))
+    case("replicate_pad", "replicate_pad", {"pad": 2}, lambda x, p: F.pad(x, (2, 2, 2, 2), mode="replicate"), (1, 2, 4, 5))
+    case("zero_pad", "zero_pad", {"pad": 1}, lambda x, p: F.pad(x, (1, 1, 1, 1)), (1, 2, 3, 4))
+    case("instance_norm", "instance_norm", {"affine": False, "eps": 1e-5}, lambda x, p: F.instance_norm(x, eps=1e-5),
+         (2, 3, 5, 4), xscale=2.0)
+    case("instance_norm_affine", "instance_norm", {"affine": True, "eps": 1e-5},
+         lambda x, p: F.instance_norm(x, weight=p["gamma"], bias=p["beta"], eps=1e-5), (2, 3, 5, 4),
+         {"gamma": 1 + rnd(3, scale=0.5), "beta": rnd(3)}, xscale=2.0)
+    # batch norm, training mode: batch statistics, running stats updated with momentum 0.1 (unbiased var)
+    rm, rv = rnd(3, scale=0.2), 1 + rnd(3, scale=0.2)
+    bn_state = {}
+
+    def bn_train(x, p):
+        m, v = rm.clone(), rv.clone()
+        y = F.batch_norm(x, m, v, p["gamma"], p["beta"], training=True, momentum=0.1, eps=1e-5)
+        bn_state.update({"after.moving_mean": m, "after.moving_variance": v})
+        return y
+    bn_attrs = {"affine": True, "eps": 1e-5, "momentum": 0.1}
+    case("batch_norm_train", "batch_norm", bn_attrs, bn_train, (3, 3, 4, 5),
+         {"gamma": 1 + rnd(3, scale=0.5), "beta": rnd(3), "moving_mean": rm, "moving_variance": rv}, xscale=2.0,
+         extra=bn_state)
+    case("batch_norm_eval", "batch_norm", bn_attrs,
+         lambda x, p: F.batch_norm(x, p["moving_mean"], p["moving_variance"], p["gamma"], p["beta"], training=False, eps=1e-5),
+         (2, 3, 4, 5), {"gamma": 1 + rnd(3, scale=0.5), "beta": rnd(3), "moving_mean": rnd(3, scale=0.2),
+                        "moving_variance": 1 + rnd(3, scale=0.2)}, xscale=2.0)
+    case("relu", "relu", {}, lambda x, p: F.relu(x), (1, 2, 3, 4))
+    case("leaky_relu", "leaky_relu", {"slope": 0.2}, lambda x, p: F.leaky_relu(x, 0.2), (1, 2, 3, 4))
+    case("tanh", "tanh", {}, lambda x, p: torch.tanh(x), (1, 2, 3, 4), xscale=2.0)
+    case("sigmoid", "sigmoid", {}, lambda x, p: torch.sigmoid(x), (1, 2, 3, 4), xscale=3.0)
+    case("dropout_eval", "dropout", {"p": 0.5}, lambda x, p: x * 1.0, (1, 2, 3, 4))
+    case("upsample_nearest", "upsample", {"scale": 2, "mode": "nearest"},
+         lambda x, p: F.interpolate(x, scale_factor=2, mode="nearest"), (1, 2, 3, 4))
+    case("upsample_bilinear", "upsample", {"scale": 2, "mode": "bilinear"},
+         lambda x, p: F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False), (1, 2, 3, 4))
+    pool_attrs = lambda k, s, p: {"kernel": k, "stride": s, "pad": p}
+    case("avg_pool", "avg_pool", pool_attrs(2, 2, 0), lambda x, p: F.avg_pool2d(x, 2, 2), (1, 2, 4, 6))
+    case("avg_pool_padded", "avg_pool", pool_attrs(3, 2, 1), lambda x, p: F.avg_pool2d(x, 3, 2, 1), (1, 2, 5, 6))
+    case("max_pool_padded", "max_pool", pool_attrs(3, 2, 1), lambda x, p: F.max_pool2d(x, 3, 2, 1), (1, 2, 5, 6))
+    case("global_avg_pool", "global_avg_pool", {}, lambda x, p: x.mean(dim=(2, 3), keepdim=True), (2, 3, 4, 5))
+    # flatten is NHWC order in gancc (features h, w, c), unlike torch's NCHW flatten
+    case("flatten", "flatten", {}, lambda x, p: x.permute(0, 2, 3, 1).reshape(x.shape[0], -1), (2, 3, 2, 2))
+    case("linear", "linear", {"features": 4, "bias": True}, lambda x, p: F.linear(x, p["kernel"], p["bias"]), (3, 5),
+         {"kernel": rnd(4, 5, scale=0.5), "bias": rnd(4, scale=0.1)})
+    case("concat", "concat", {}, lambda x, x2, p: torch.cat([x, x2], 1), (1, 2, 3, 4), x2shape=(1, 3, 3, 4))
+    case("add", "add", {}, lambda x, x2, p: x + x2, (1, 2, 3, 4), x2shape=(1, 2, 3, 4))
+
+    meta = {
+        "torch_version": torch.__version__, "seed": "2",
+        "command": "/usr/bin/python3 test/parity/make_fixtures.py",
+        "layout": "gancc: NHWC activations, HWIO conv kernels, HWOI conv-transpose kernels, [in,out] linear kernels",
+        "backward": "loss = sum(out * w); grad_* = d loss / d *",
+        "precision": "inputs are float32 values; outputs and grads computed in float64, stored as F32",
+        "cases": json.dumps(cases),
+    }
+    return safetensors_bytes({k: f32(v.contiguous()) for k, v in t.items()}, meta)
+
+
 def dtypes_fixture():
     """A tiny file for the TS reader: one tensor per dtype with known values, unpadded header and
     an unaligned layout (U8 first) to check the reader copes with files not written like ours."""
@@ -418,6 +550,7 @@ def main():
     files, stats = cyclegan_fixtures(args)
     files["ops.safetensors"] = ops_fixture()
     files["dtypes.safetensors"] = dtypes_fixture()
+    files["layers.safetensors"] = layers_fixture()
     total = 0
     for name in sorted(files):
         write_file(os.path.join(args.out, name), files[name])
