@@ -12,6 +12,9 @@ import { renderSummary, summarize } from "../compiler/summary.js";
 import { SourceFile, hasErrors } from "../dsl/diagnostics.js";
 import { format } from "../dsl/index.js";
 import { weightsCommand } from "./weights.js";
+import { trainCommand, translateCommand } from "./train.js";
+import { TrainError } from "../runtime/train/trainer.js";
+import { dataCommand } from "./data.js";
 import { CliError, collectSet, compileFile, parsePositiveInt, readText, report } from "./common.js";
 
 const program = new Command();
@@ -157,6 +160,9 @@ program
     process.stdout.write(out.join("\n") + "\n");
   });
 
+program.addCommand(trainCommand());
+program.addCommand(translateCommand());
+program.addCommand(dataCommand());
 program.addCommand(weightsCommand());
 
 program.exitOverride();
@@ -165,6 +171,9 @@ try {
 } catch (e) {
   if (e instanceof CommanderError) {
     process.exitCode = e.exitCode === 0 ? 0 : 2;
+  } else if (e instanceof TrainError) {
+    process.stderr.write(`gancc: ${e.message}\n`);
+    process.exitCode = e.exitCode;
   } else if (e instanceof CliError) {
     process.stderr.write(`gancc: ${e.message}\n`);
     process.exitCode = 2;
