@@ -28,13 +28,9 @@ import { RunReporter, ProgressReporter, type ProgressStream } from "../report/in
 import { saveWeights } from "../weights.js";
 import { CheckpointError, irHash, loadCheckpoint, saveCheckpoint, type CheckpointManifest } from "./checkpoint.js";
 import { renderSamples, sampleGrids } from "./samples.js";
+import { TrainError } from "./errors.js";
 
-export class TrainError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
-    super(message);
-    this.name = "TrainError";
-  }
-}
+export { TrainError };
 
 export interface TrainOptions {
   ir: Ir;
