@@ -5,6 +5,7 @@ import type { Arg, BlockDecl, DataDecl, Decl, Expr, Ident, Layer, LossDecl, NetI
 import { type Diagnostic, SourceFile, diag, didYouMeanHint, hasErrors, sortDiagnostics, syntheticSpan } from "../dsl/diagnostics.js";
 import { parse } from "../dsl/index.js";
 import { runChecks } from "./checks/index.js";
+import { accepts } from "./checks/trainingSize.js";
 import { describeSizes, elaborateNetwork, markRootEnv, paramSignature, searchSizes, typeShape } from "./elaborate.js";
 import { IR_VERSION, type Ir, type IrData, type IrInit, type IrLoss, type IrNet, type IrOptimizer, type IrSchedule, type IrStep, type IrTrain, type Scalar, irSpan } from "./ir.js";
 import { type LossContext, LossGraph, type NetSig, buildLoss } from "./losses.js";
@@ -378,6 +379,7 @@ export function lowerSpec(spec: Spec, text: string, file: string, opts: CompileO
   const instanceSpans = new Map<string, Span>();
   const sizeCache = new Map<string, ReturnType<typeof describeSizes>>();
   const broken = new Set<string>();
+  const sizeErrors = new Map<string, Diagnostic>();
   for (const inst of d.nets) {
     instanceSpans.set(inst.name.name, inst.name.span);
     const decl = d.networks.get(inst.network.name);
@@ -406,8 +408,20 @@ export function lowerSpec(spec: Spec, text: string, file: string, opts: CompileO
       nenv.set(k, v);
       if (typeof v !== "object") args[k] = v;
     }
-    const r = elaborateNetwork(inst.name.name, decl, nenv, size, { blocks: d.blocks, diags });
-    const outShape = r && typeShape(decl.output, nenv, size, diags);
+    const nd: Diagnostic[] = [];
+    let r = elaborateNetwork(inst.name.name, decl, nenv, size, { blocks: d.blocks, diags: nd });
+    let outShape = r && typeShape(decl.output, nenv, size, nd);
+    if (r && outShape && hasErrors(nd)) {
+      // shape errors that only the training size causes become one GAN3008 (checkTrainingSize)
+      const retry = elaborateAtAcceptedSize(inst.name.name, decl, nenv, size, r, outShape, d.blocks);
+      if (retry) {
+        sizeErrors.set(inst.name.name, nd.find((x) => x.severity === "error")!);
+        [r, outShape] = [retry.r, retry.outShape];
+        nd.length = 0;
+        nd.push(...retry.diags);
+      }
+    }
+    diags.push(...nd);
     // a net whose layers have errors is left out of the checks that would only repeat them
     if (!r || !outShape || diags.filter((x) => x.severity === "error").length > errorsBefore) {
       failed();
@@ -448,9 +462,11 @@ export function lowerSpec(spec: Spec, text: string, file: string, opts: CompileO
 
   checkUninstantiated(d, env, size, diags);
 
-  // losses
+  // losses; applying a net to a training-size image it does not accept says nothing more
+  // than checkTrainingSize's GAN3008
+  const sizeRejected = new Set(nets.filter((n) => n.input.kind === "image" && !accepts(n, size)).map((n) => n.name));
   const graph = new LossGraph();
-  const lctx: LossContext = { env, nets: sigs, broken, domains: new Map(data.domains.map((x) => [x.name, x.channels])), size, diags };
+  const lctx: LossContext = { env, nets: sigs, broken, sizeRejected, domains: new Map(data.domains.map((x) => [x.name, x.channels])), size, diags };
   const losses = new Map<string, IrLoss>();
   for (const [name, decl] of d.losses) losses.set(name, buildLoss(decl, graph, lctx));
 
@@ -482,6 +498,7 @@ export function lowerSpec(spec: Spec, text: string, file: string, opts: CompileO
     cropSpan,
     domainSpans,
     size,
+    sizeErrors,
     trainSpan: d.train?.span,
     specSpan: spec.name.span,
   });
@@ -501,6 +518,40 @@ export function lowerSpec(spec: Spec, text: string, file: string, opts: CompileO
     if (errs) throw new Error(`internal: the compiler produced an IR that fails its schema: ${errs}`);
   }
   return ir;
+}
+
+/**
+ * A net whose elaboration at the training size failed is elaborated again at the nearest
+ * size it accepts (its layer structure does not depend on the size, so the size search
+ * can run on the failed node list). When that succeeds and the net's sizes follow a
+ * divisibility rule, the errors were the training size's fault alone and are reported as
+ * one GAN3008 with the rule (checkTrainingSize), the first of them as a note, instead of
+ * as a shape error deep inside (a U-Net at 200×200: "feature map 0×0" at the innermost conv).
+ */
+function elaborateAtAcceptedSize(
+  instance: string,
+  decl: NetworkDecl,
+  env: Env,
+  size: number,
+  failed: NonNullable<ReturnType<typeof elaborateNetwork>>,
+  outShape: NonNullable<ReturnType<typeof typeShape>>,
+  blocks: Map<string, BlockDecl>,
+): { r: NonNullable<ReturnType<typeof elaborateNetwork>>; outShape: NonNullable<ReturnType<typeof typeShape>>; diags: Diagnostic[] } | undefined {
+  if (failed.inputShape.kind !== "image") return undefined;
+  const { accepted } = searchSizes(failed.nodes, outShape.kind === "image");
+  if (!accepted.length || accepted.includes(size)) return undefined;
+  // only a divisibility rule ("multiples of 256"); a layer too large for the map ("any
+  // size ≥ 36") is better shown at that layer
+  const rule = describeSizes(accepted);
+  if (rule.step <= 1 || rule.irregular) return undefined;
+  const probe = accepted.find((s) => s > size) ?? accepted[accepted.length - 1]!;
+  const diags: Diagnostic[] = [];
+  const r = elaborateNetwork(instance, decl, env, probe, { blocks, diags });
+  const o = r && typeShape(decl.output, env, probe, diags);
+  if (!r || !o || hasErrors(diags)) return undefined;
+  // the node list at the probe size must be the one the search ran on
+  if (r.nodes.length !== failed.nodes.length || r.nodes.some((n, i) => n.id !== failed.nodes[i]!.id)) return undefined;
+  return { r, outShape: o, diags };
 }
 
 /**

@@ -344,8 +344,10 @@ export const SIZE_SEARCH_LIMIT = 1024;
 
 /**
  * The input sizes (H = W) a network accepts, searched over 1..limit. An image-to-image
- * network that maps some size to itself is taken to be size-preserving, and then only
- * sizes it maps to themselves are accepted (so a generator's output matches its input).
+ * network that maps some size above 1×1 to itself is taken to be size-preserving, and then
+ * only sizes it maps to themselves are accepted (so a generator's output matches its
+ * input). A fixed point at 1×1 alone does not count: a discriminator whose stride-2 convs
+ * pad like TensorFlow's "SAME" (5×5, pad 2) maps 1×1 to 1×1, and is not a generator.
  */
 export function searchSizes(nodes: IrNode[], imageToImage: boolean, limit = SIZE_SEARCH_LIMIT): SizeSearch {
   const valid: number[] = [];
@@ -356,7 +358,7 @@ export function searchSizes(nodes: IrNode[], imageToImage: boolean, limit = SIZE
     valid.push(s);
     if (o === s) same.push(s);
   }
-  if (imageToImage && same.length) return { accepted: same, preserving: true };
+  if (imageToImage && same.some((s) => s > 1)) return { accepted: same, preserving: true };
   return { accepted: valid, preserving: false };
 }
 

@@ -114,7 +114,9 @@ export interface IrStep {
   loss: string;
   updates: string[];
   optimizer: IrOptimizer;
+  /** updates per training iteration: the step's own `repeat`, times `n_critic` for a step that updates only critics */
   repeat: number;
+  /** after every one of those updates, every trainable parameter of the updated nets (kernels, biases, norm scales and offsets) is clamped to [min, max] */
   clip?: { min: number; max: number };
   span: IrSpan;
 }

@@ -43,6 +43,8 @@ export interface LossContext {
   nets: Map<string, NetSig>;
   /** nets whose declaration had errors: uses of them report nothing more */
   broken: Set<string>;
+  /** image nets that do not accept the training size (GAN3008 says so once) */
+  sizeRejected?: Set<string>;
   domains: Map<string, number>;
   size: number;
   diags: Diagnostic[];
@@ -360,6 +362,7 @@ function applyNet(net: NetSig, e: Expr & { kind: "Call" }, vals: LVal[], g: Loss
   let shape: number[];
   if (inKind === "image") {
     const s = x.shape[0]!;
+    if (s === ctx.size && ctx.sizeRejected?.has(net.name)) return undefined;
     const out = spatialThrough(net.nodes, s);
     if (out === null) {
       ctx.diags.push(

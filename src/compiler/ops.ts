@@ -229,7 +229,7 @@ export const OPS: Record<string, OpDef> = {
   tanh: activation("tanh."),
   sigmoid: activation("Logistic sigmoid."),
   dropout: activation("Dropout (active in training, identity in evaluation).", [
-    { name: "p", type: "number", min: 0, default: 0.5, doc: "probability of zeroing an element" },
+    { name: "p", type: "number", min: 0, max: 1, default: 0.5, doc: "probability of zeroing an element (kept ones are scaled by 1/(1 − p))" },
   ]),
   upsample: {
     doc: "Upsampling by an integer factor.",

@@ -240,6 +240,8 @@ export interface ArgSpec {
   min?: number;
   /** strict lower bound (numbers): value must be > this */
   above?: number;
+  /** maximum allowed (numbers) */
+  max?: number;
   doc?: string;
 }
 
@@ -291,6 +293,10 @@ export function coerce(v: Value, spec: ArgSpec, what: string, span: Span, diags:
   }
   if (spec.above !== undefined && v <= spec.above) {
     diags.push(diag("GAN2013", `argument \`${spec.name}\` of ${what} must be greater than ${spec.above}, found ${v}`, span));
+    return undefined;
+  }
+  if (spec.max !== undefined && v > spec.max) {
+    diags.push(diag("GAN2013", `argument \`${spec.name}\` of ${what} must be at most ${spec.max}, found ${v}`, span));
     return undefined;
   }
   return v;

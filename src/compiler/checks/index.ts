@@ -32,6 +32,8 @@ export interface CheckContext {
   cropSpan?: Span;
   domainSpans: Map<string, Span>;
   size: number;
+  /** nets that failed to elaborate at the training size only (built at an accepted size): the first error there */
+  sizeErrors?: Map<string, Diagnostic>;
   trainSpan?: Span;
   specSpan: Span;
 }

@@ -14,6 +14,7 @@ export function accepts(net: IrNet, size: number): boolean {
 function nearest(net: IrNet, size: number): number[] {
   const r = net.sizes;
   if (r.step <= 0 || r.irregular) return [];
+  if (size < r.min) return [r.min];
   const k = Math.max(0, Math.floor((size - r.min) / r.step));
   return [r.min + k * r.step, r.min + (k + 1) * r.step].filter((s) => s !== size && s >= r.min);
 }
@@ -24,9 +25,11 @@ export function checkTrainingSize(ctx: CheckContext): void {
     if (accepts(net, ctx.size)) continue;
     const near = nearest(net, ctx.size);
     const span = ctx.cropSpan ?? ctx.instanceSpans.get(net.name) ?? ctx.specSpan;
+    const cause = ctx.sizeErrors?.get(net.name);
     ctx.diags.push(
       diag("GAN3008", `the training size ${ctx.size}×${ctx.size} is not accepted by \`${net.name}\` (${net.network}), which takes ${net.sizes.text}`, span, {
         hint: near.length ? `use ${near.join(" or ")}` : undefined,
+        related: cause ? [{ message: `at ${ctx.size}×${ctx.size}: ${cause.message}`, span: cause.span }] : undefined,
       }),
     );
   }
