@@ -58,6 +58,11 @@ export class Model {
     return this.trainer().runIteration(batch, lrScale);
   }
 
+  /** One training iteration; returns loss name → term name → value (what typed bindings' `trainStep` expects). */
+  async trainStep(batch: Batch, lrScale = 1): Promise<Record<string, Record<string, number>>> {
+    return (await this.trainIteration(batch, lrScale)).losses;
+  }
+
   /** Every parameter's current value (gancc names and layout). */
   async read(): Promise<Map<string, ParamValues>> {
     const out = new Map<string, ParamValues>();

@@ -32,6 +32,8 @@ export interface ForwardOptions {
   rng?: Rng;
   /** also return these nodes' outputs (by node id), e.g. for inspection or feature losses */
   keep?: string[];
+  /** in training, update state such as batch-norm running statistics (default true) */
+  updateState?: boolean;
 }
 
 export class Net {
@@ -98,6 +100,10 @@ export class Net {
       training: opts.training ?? false,
       rng: opts.rng ?? this.defaultRng,
       assignState: (name, value) => {
+        if (opts.updateState === false) {
+          value.dispose();
+          return;
+        }
         const v = this.variables.get(name)!;
         v.assign(value);
         value.dispose();

@@ -10,6 +10,13 @@
  * same fakes. A value that does depend on the updated nets is recomputed with the nets'
  * current weights. `pool(x)` queries the image pool once per iteration and is detached.
  *
+ * A value recomputed in a later step while none of the nets it depends on has been updated since
+ * (pix2pix's G(A): computed for the discriminator step, needed with gradients by the generator
+ * step) is a replay: it draws the same dropout masks (each net application's masks come from a
+ * stream derived from the iteration and the value) and does not update batch-norm running
+ * statistics a second time, so it equals the earlier value exactly, as the official code's single
+ * forward pass does.
+ *
  * Every value is released when the iteration ends; tensors inside each step live in tf.tidy
  * scopes, so `tf.memory().numTensors` is the same after every iteration.
  */
@@ -46,6 +53,8 @@ export class TrainingProgram {
   readonly pools = new Map<string, ImagePool>();
   rng: Rng;
   private readonly values: Map<string, IrValue>;
+  /** updates applied to each net (to tell a replayed value from a stale one) */
+  private readonly updates = new Map<string, number>();
 
   constructor(readonly ir: Ir, readonly nets: ReadonlyMap<string, Net>, seed = ir.train.seed) {
     this.values = new Map(ir.values.map((v) => [v.id, v]));
@@ -70,12 +79,16 @@ export class TrainingProgram {
       if (!batch[d.name]) throw new Error(`runIteration: the batch has no tensor for domain ${d.name}`);
     }
     const cache = new Map<string, tf.Tensor>();
+    /** per computed value: the update count of every net when it was computed */
+    const computedAt = new Map<string, string>();
+    const iterSeed = this.rng.u32();
+    const ctx: IterationContext = { cache, computedAt, iterSeed };
     const termTensors: { loss: string; term: string; t: tf.Tensor }[] = [];
     try {
       for (const [si, step] of this.ir.train.steps.entries()) {
         for (let r = 0; r < step.repeat; r++) {
           const last = r === step.repeat - 1;
-          const kept = await this.runStep(step, this.optimizers[si]!, batch, cache, lrScale);
+          const kept = await this.runStep(step, this.optimizers[si]!, batch, ctx, lrScale);
           if (last) termTensors.push(...kept);
           else kept.forEach((k) => k.t.dispose());
         }
@@ -97,7 +110,13 @@ export class TrainingProgram {
     }
   }
 
-  private async runStep(step: IrStep, opt: Optimizer, batch: Batch, cache: Map<string, tf.Tensor>, lrScale: number) {
+  /** the nets' update counts, as a key: values computed under the same key saw the same weights */
+  private versions(nets: readonly string[]): string {
+    return nets.map((n) => `${n}:${this.updates.get(n) ?? 0}`).join(",");
+  }
+
+  private async runStep(step: IrStep, opt: Optimizer, batch: Batch, ictx: IterationContext, lrScale: number) {
+    const { cache, computedAt } = ictx;
     const updates = new Set(step.updates);
     const loss = this.ir.losses.find((l) => l.name === step.loss)!;
     const reusable = (v: IrValue) => cache.has(v.id) && !v.grads.some((n) => updates.has(n));
@@ -121,7 +140,13 @@ export class TrainingProgram {
       if (c) return c;
       const xs = v.inputs.map(get);
       let y: tf.Tensor;
-      if (v.op === "apply") y = this.net(v.attrs.net as string).forward(xs[0]!, { training: true, rng: this.rng });
+      const nets = v.grads;
+      const replay = computedAt.get(id) === this.versions(nets);
+      computedAt.set(id, this.versions(nets));
+      if (v.op === "apply") {
+        const rng = Rng.derive(ictx.iterSeed, id);
+        y = this.net(v.attrs.net as string).forward(xs[0]!, { training: true, rng, updateState: !replay });
+      }
       else {
         const f = VALUE_OPS[v.op];
         if (!f) throw new Error(`internal: no runtime lowering for loss op '${v.op}' (${v.id})`);
@@ -146,6 +171,7 @@ export class TrainingProgram {
     }, vars);
     value.dispose();
     opt.apply(grads, lrScale);
+    for (const n of step.updates) this.updates.set(n, (this.updates.get(n) ?? 0) + 1);
     if (step.clip) {
       const { min, max } = step.clip;
       for (const v of vars) tf.tidy(() => v.assign(tf.clipByValue(v, min, max)));
@@ -171,6 +197,12 @@ export class TrainingProgram {
   dispose(): void {
     this.optimizers.forEach((o) => o.dispose());
   }
+}
+
+interface IterationContext {
+  cache: Map<string, tf.Tensor>;
+  computedAt: Map<string, string>;
+  iterSeed: number;
 }
 
 const byNumber = (a: string, b: string) => Number(a.slice(1)) - Number(b.slice(1));

@@ -1,0 +1,122 @@
+/**
+ * gancc's public API, for scripts and apps (the CLI is built on the same functions).
+ *
+ *   import * as gancc from "gancc";
+ *   await gancc.useBackend("auto");                       // tensorflow > wasm > cpu
+ *   const { ir } = gancc.compileSpecFile("specs/cyclegan.gan", { set: { ngf: 16, size: 32 } });
+ *   const model = gancc.createModel(ir!);                 // or: await gancc.loadModel("runs/x")
+ *   const losses = await model.trainStep({ A, B });       // one iteration: { generator: { gan_A, … }, … }
+ *   const fake = model.run("G_AB", A);                     // NHWC float32 in [-1, 1]
+ *   await gancc.saveModel(model, "weights.safetensors");
+ *   const png = await gancc.translateImage(model, "G_AB", "in.png");
+ *
+ * Layout at this boundary: images are tf.Tensor4D [N, H, W, C] (NHWC), float32 in [-1, 1];
+ * weights use the IR's stable names (`G_AB/res3/conv1/kernel`) and gancc layouts (conv HWIO,
+ * conv-transpose HWOI). Generated bindings (`gancc compile --emit ts`) type `run`/`trainStep`
+ * for one spec: `bind(model)`.
+ */
+import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import sharp from "sharp";
+import { compileSource, type CompileOptions, type CompileResult } from "./compiler/compile.js";
+import type { Ir } from "./compiler/ir.js";
+import { readIr } from "./compiler/schema.js";
+import { renderDiagnostics, type Diagnostic } from "./dsl/diagnostics.js";
+import { selectBackend, type BackendKind, type BackendSelection } from "./runtime/backend.js";
+import { decodeImage } from "./runtime/data/decode.js";
+import { Model, type ModelOptions, type ParamValues } from "./runtime/model.js";
+import { loadCheckpoint } from "./runtime/train/checkpoint.js";
+import { loadWeights, saveWeights } from "./runtime/weights.js";
+import { readFileSync } from "node:fs";
+
+export type { Ir } from "./compiler/ir.js";
+export type { Diagnostic } from "./dsl/diagnostics.js";
+export { Model, type ModelOptions, type ParamValues } from "./runtime/model.js";
+export { Net } from "./runtime/net.js";
+export { TrainingProgram, NonFiniteLossError, type Batch, type IterationResult } from "./runtime/program.js";
+export { train, type TrainOptions, type TrainResult } from "./runtime/train/trainer.js";
+export { TrainError } from "./runtime/train/errors.js";
+export { importTorchNet, exportTorchNet, loadWeights, saveWeights, WeightsError } from "./runtime/weights.js";
+export { readSafetensorsFile, writeSafetensorsFile } from "./runtime/safetensors.js";
+export { selectBackend, type BackendKind } from "./runtime/backend.js";
+export { readIr, validateIr } from "./compiler/schema.js";
+
+/** Compiles spec text; `ir` is undefined when there are errors (see `diagnostics`, `formatDiagnostics`). */
+export function compileSpec(text: string, file = "<spec>", opts: CompileOptions = {}): CompileResult {
+  return compileSource(text, file, opts);
+}
+
+export function compileSpecFile(path: string, opts: CompileOptions = {}): CompileResult {
+  return compileSource(readFileSync(path, "utf8"), path, opts);
+}
+
+/** Diagnostics as the CLI prints them (file:line:col, message, code frame, hint). */
+export function formatDiagnostics(r: CompileResult, color = false): string {
+  return renderDiagnostics(r.diagnostics as Diagnostic[], new Map([[r.source.path, r.source]]), { color });
+}
+
+/** Selects and initialises a tfjs backend (and gancc's kernel fixes); call once before anything else. */
+export function useBackend(kind: BackendKind = "auto"): Promise<BackendSelection> {
+  return selectBackend(kind);
+}
+
+/** Instantiates the IR's nets (initialised from its seed, or from `opts.weights`). */
+export function createModel(ir: Ir, opts: ModelOptions = {}): Model {
+  return new Model(ir, opts);
+}
+
+/**
+ * A trained model from a gancc weights file (with its IR), a run directory (its final weights,
+ * else its latest checkpoint) or an IR .json (freshly initialised).
+ */
+export async function loadModel(path: string, opts: { nets?: string[] } = {}): Promise<Model> {
+  if (existsSync(path) && statSync(path).isDirectory()) {
+    if (existsSync(join(path, "weights.safetensors"))) return loadModel(join(path, "weights.safetensors"), opts);
+    const r = readIr(readFileSync(join(path, "ir.json"), "utf8"), join(path, "ir.json"));
+    if (!r.ir) throw new Error(r.error);
+    return new Model(r.ir, { ...opts, weights: loadCheckpoint(join(path, "checkpoints")).weights });
+  }
+  if (path.endsWith(".json")) {
+    const r = readIr(readFileSync(path, "utf8"), path);
+    if (!r.ir) throw new Error(r.error);
+    return new Model(r.ir, opts);
+  }
+  const w = await loadWeights(path);
+  if (!w.ir) throw new Error(`${path} holds no IR; create the model from its spec and call model.load()`);
+  return new Model(w.ir, { ...opts, weights: w.tensors as Map<string, ParamValues> });
+}
+
+/** Writes every net's weights, with the IR, as a gancc weights file. */
+export async function saveModel(model: Model, path: string): Promise<void> {
+  await saveWeights(path, { ir: model.ir, tensors: await model.read() });
+}
+
+/** An image file as a [1, size, size, C] tensor in [-1, 1] for `net`'s input (RGBA flattened on white). */
+export async function imageTensor(model: Model, net: string, path: string, size = model.ir.data.crop): Promise<tf.Tensor4D> {
+  const c = model.net(net).ir.input.channels;
+  if (c !== 1 && c !== 3 && c !== 4) throw new Error(`${net} takes ${c}-channel input; imageTensor reads 1, 3 or 4 channels`);
+  const img = await decodeImage(path, c, { transform: { resize: { width: size, height: size }, flip: false, out: { width: size, height: size } } });
+  return tf.tensor4d(img.data, [1, size, size, c]);
+}
+
+/** A [1, H, W, C] tensor in [-1, 1] as PNG bytes. */
+export async function tensorToPng(t: tf.Tensor): Promise<Buffer> {
+  const [, h, w, c] = t.shape as number[];
+  const v = (await t.data()) as Float32Array;
+  const bytes = Buffer.alloc(h! * w! * c!);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = Math.round((Math.min(1, Math.max(-1, v[i]!)) + 1) * 127.5);
+  return sharp(bytes, { raw: { width: w!, height: h!, channels: c as 1 | 3 | 4 } }).png().toBuffer();
+}
+
+/** Runs `net` (evaluation mode) on an image file; returns the output as PNG bytes. */
+export async function translateImage(model: Model, net: string, path: string, size?: number): Promise<Buffer> {
+  const x = await imageTensor(model, net, path, size);
+  const y = model.run(net, x);
+  x.dispose();
+  try {
+    return await tensorToPng(y);
+  } finally {
+    y.dispose();
+  }
+}
