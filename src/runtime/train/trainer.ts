@@ -29,6 +29,7 @@ import { saveWeights } from "../weights.js";
 import { CheckpointError, irHash, loadCheckpoint, saveCheckpoint, type CheckpointManifest } from "./checkpoint.js";
 import { renderSamples, sampleGrids } from "./samples.js";
 import { TrainError } from "./errors.js";
+import { baselineName, evaluate, openEvaluationSet, translations } from "./evaluate.js";
 
 export { TrainError };
 
@@ -180,11 +181,21 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   if (resumed) program.loadState(resumed.program);
 
   const names = flatTermNames(ir);
+  // held-out L1 against ground truth, where the test split has pairs (see evaluate.ts)
+  let evalTs = translations(ir);
+  const evalSet = evalTs.length ? await openEvaluationSet(o.data, ir.data) : {};
+  if (evalTs.length && !evalSet.set) {
+    warn(`no held-out L1: the test split has no ground-truth pairs (${evalSet.why})`);
+    evalTs = [];
+  }
   const epochs = ir.train.epochs;
   const perEpoch = loader.batchesPerEpoch;
   const reporter = new RunReporter(runDir, {
     header: { specName: ir.spec.name, specHash: ir.spec.sha256, backend: `${o.backend.name} (${o.backend.reason})`, startTime: new Date(), irPath: o.source, command: o.command ?? process.argv },
-    lossGroups: ir.losses.map((l) => ({ group: l.name, terms: l.terms.map((t) => names.get(`${l.name}\u0000${t.name}`)!) })),
+    lossGroups: [
+      ...ir.losses.map((l) => ({ group: l.name, terms: l.terms.map((t) => names.get(`${l.name}\u0000${t.name}`)!) })),
+      ...(evalTs.length ? [{ group: "test split (L1 to ground truth)", terms: evalTs.flatMap((t) => [t.name, baselineName(t)]) }] : []),
+    ],
     config: o.config,
     epochs,
     itersPerEpoch: perEpoch,
@@ -227,6 +238,12 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     });
     lastSaved = iteration;
   };
+  const runEvaluation = async () => {
+    if (!evalTs.length || !evalSet.set) return;
+    const m = await evaluate(model, evalTs, evalSet.set);
+    reporter.log({ iteration, epoch, losses: m });
+    progress.message(`held-out ${Object.entries(m).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(", ")}`);
+  };
   const writeSamples = async (ep: number, caption?: string) => {
     if (!sampleBatch) return;
     const rendered = await renderSamples(model, grids, sampleBatch);
@@ -240,7 +257,10 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   progress.start({ epoch: epoch + 1, iteration: epochIteration });
   let state: "finished" | "stopped" = "finished";
   try {
-    if (!resumed) await writeSamples(0); // the untrained nets, for comparison
+    if (!resumed) {
+      await writeSamples(0); // the untrained nets, for comparison
+      await runEvaluation();
+    }
     await reporter.write({ state: "running" });
     while (epoch < epochs && (o.maxIterations === undefined || iteration < o.maxIterations)) {
       const b = await loader.next();
@@ -277,7 +297,10 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         epoch += 1;
         epochIteration = 0;
         await checkpoint();
-        if (epoch % (o.sampleEveryEpochs ?? 1) === 0 || epoch === epochs) await writeSamples(epoch);
+        if (epoch % (o.sampleEveryEpochs ?? 1) === 0 || epoch === epochs) {
+          await writeSamples(epoch);
+          await runEvaluation();
+        }
         await reporter.write();
       } else if (iteration % checkpointEvery === 0 || stop) {
         await checkpoint();
@@ -292,6 +315,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     const weights = await model.read();
     await saveWeights(join(runDir, "weights.safetensors"), { ir, tensors: weights, extraMetadata: { iteration: String(iteration) } });
     // a run stopped inside an epoch shows where it got to (a finished epoch already has its grids)
+    if (epochIteration > 0) await runEvaluation();
     if (epochIteration > 0) await writeSamples(epoch + 1, `iteration ${iteration}: epoch ${epoch + 1} was stopped after ${epochIteration} of ${perEpoch} iterations`);
     await reporter.write({ state: state === "finished" ? "finished" : "stopped", error: state === "stopped" ? `stopped at iteration ${iteration} (resume with --resume ${runDir})` : undefined, endTime: new Date() });
     progress.finish({ state: state === "finished" ? "finished" : "stopped" });
