@@ -30,7 +30,12 @@ export function bceWithLogits(x: tf.Tensor, t: tf.Tensor | number): tf.Tensor {
  * that made it (tfjs has no stop_gradient op).
  */
 export function detach(x: tf.Tensor): tf.Tensor {
-  return tf.engine().makeTensorFromDataId(x.dataId, x.shape, x.dtype);
+  const e = tf.engine();
+  const t = e.makeTensorFromDataId(x.dataId, x.shape, x.dtype);
+  // makeTensorFromDataId only tracks the new tensor; the backend's reference count must grow
+  // too, or disposing `x` would free the data `t` still uses
+  e.backend.incRef(x.dataId);
+  return t;
 }
 
 export const VALUE_OPS: Record<string, ValueLowering> = {

@@ -111,20 +111,33 @@ export class Net {
     };
     const keep = new Set(opts.keep ?? []);
     const values = new Map<string, tf.Tensor>();
+    // a lowering may hand back one of its inputs (dropout in evaluation, a zero pad): count the
+    // ids that hold each tensor and free it only when the last one is released
+    const holders = new Map<tf.Tensor, number>();
+    const hold = (id: string, t: tf.Tensor) => {
+      values.set(id, t);
+      holders.set(t, (holders.get(t) ?? 0) + 1);
+    };
     const inputId = this.ir.nodes[0]!.id;
-    values.set(inputId, x);
+    hold(inputId, x);
+    holders.set(x, Infinity); // the caller's
     const kept = new Map<string, tf.Tensor>();
     for (const s of this.plan) {
       if (s.node.op === "input") continue;
       const xs = s.node.inputs.map((id) => values.get(id)!);
       const ps = s.node.params.map((n) => this.variables.get(n)!);
       const y = s.lower(xs, s.node, ps, ctx, s.fuse);
-      values.set(s.outId, y);
-      if (keep.has(s.node.id) || keep.has(s.outId)) kept.set(s.node.id, y);
+      hold(s.outId, y);
+      if (keep.has(s.node.id) || keep.has(s.outId)) {
+        kept.set(s.node.id, y);
+        holders.set(y, Infinity);
+      }
       for (const id of s.release) {
         const t = values.get(id)!;
         values.delete(id);
-        if (id !== inputId && !kept.has(id) && !isKeptAlias(kept, t)) t.dispose();
+        const n = holders.get(t)! - 1;
+        holders.set(t, n);
+        if (n === 0) t.dispose();
       }
     }
     return { output: values.get(this.outputId)!, kept };
@@ -154,11 +167,6 @@ export class Net {
 }
 
 let instance = 0;
-
-function isKeptAlias(kept: Map<string, tf.Tensor>, t: tf.Tensor): boolean {
-  for (const k of kept.values()) if (k === t) return true;
-  return false;
-}
 
 function buildPlan(nodes: IrNode[]): PlanStep[] {
   const consumers = new Map<string, number[]>();

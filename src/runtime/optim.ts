@@ -88,7 +88,8 @@ export class Optimizer {
   private slotsFor(name: string, v: tf.Variable): tf.Variable[] {
     let s = this.slots.get(name);
     if (!s) {
-      s = this.rule.slots(this.config).map((n) => tf.variable(tf.zeros(v.shape), false, `${v.name}/${n}`));
+      // unnamed (tfjs names variables globally; two optimizers may hold slots for one parameter)
+      s = this.rule.slots(this.config).map(() => tf.variable(tf.zeros(v.shape), false));
       this.slots.set(name, s);
     }
     return s;

@@ -7,6 +7,7 @@
  * checkpoint and a resumed run continues with the same pool.
  */
 import * as tf from "@tensorflow/tfjs";
+import { detach } from "./criteria.js";
 import type { Rng } from "./rng.js";
 
 export interface PoolState {
@@ -25,7 +26,7 @@ export class ImagePool {
 
   /** Returns the batch the discriminator sees (a new tensor, not linked to the generator). */
   async query(batch: tf.Tensor, rng: Rng): Promise<tf.Tensor> {
-    if (this.size <= 0) return tf.engine().makeTensorFromDataId(batch.dataId, batch.shape, batch.dtype);
+    if (this.size <= 0) return detach(batch);
     const [n, ...rest] = batch.shape;
     const per = rest.reduce((a, b) => a * b, 1);
     const data = (await batch.data()) as Float32Array;

@@ -149,3 +149,24 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+describe("detach", () => {
+  for (const backend of BACKENDS) {
+    it(`on ${backend}: stops the gradient and keeps its data alive after the source is disposed`, async () => {
+      await useBackend(backend);
+      const { detach } = await import("../../src/runtime/criteria.js");
+      const before = tf.memory().numTensors;
+      const x = tf.tensor([1, 2, 3]);
+      const [g] = tf.grads((a: tf.Tensor) => tf.sum(tf.add(tf.mul(a, 2), tf.mul(detach(tf.mul(a, a)), a))))([x]);
+      // d/da [2a + stop(a²)·a] = 2 + a²
+      expect(Array.from(await g!.data())).toEqual([3, 6, 11]);
+      const y = tf.mul(x, 10);
+      const d = detach(y);
+      y.dispose();
+      const z = tf.add(d, 0);
+      expect(Array.from(await z.data())).toEqual([10, 20, 30]);
+      tf.dispose([x, g!, d, z]);
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  }
+});

@@ -45,3 +45,66 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+function specIr(file: string, set: Record<string, number>): Ir {
+  const r = compileSource(readFileSync(file, "utf8"), file, { set });
+  if (!r.ir) throw new Error(r.diagnostics.map((d) => `${d.code} ${d.message}`).join("\n"));
+  return r.ir;
+}
+
+describe("training program: repeats, constraints, optimizers", () => {
+  beforeAll(() => useBackend("cpu"));
+
+  it("DualGAN: the critic step runs n_critic times per iteration and clips every critic weight after each", async () => {
+    const ir = specIr("specs/dualgan.gan", { ngf: 2, ndf: 2, num_downs: 5, size: 32, epochs: 1, lr: 0.01 });
+    const critic = ir.train.steps.find((s) => s.updates.includes("D_A"))!;
+    expect(critic.repeat).toBe(3);
+    expect(critic.clip).toEqual({ min: -0.01, max: 0.01 });
+    const model = new Model(ir);
+    const b = batch(ir, 3);
+    await model.trainIteration(b);
+    const [tc, tg] = model.trainer().optimizers.map((o) => o.t);
+    expect([tc, tg]).toEqual([3, 1]);
+    for (const n of ["D_A", "D_B"]) {
+      for (const v of model.net(n).trainableVariables()) {
+        const d = await v.data();
+        expect(Math.max(...Array.from(d).map(Math.abs)), v.name).toBeLessThanOrEqual(0.01 + 1e-9);
+      }
+    }
+    // generators are not clipped: lr 0.01 moves some weights past 0.01
+    const g = await model.net("G_A").trainableVariables()[0]!.data();
+    expect(Math.max(...Array.from(g).map(Math.abs))).toBeGreaterThan(0.01);
+    tf.dispose(Object.values(b));
+    model.dispose();
+  });
+
+  it("DualGAN's cross-entropy variant: one critic update, two generator updates", async () => {
+    const ir = specIr("specs/dualgan_ce.gan", { ngf: 2, ndf: 2, num_downs: 5, size: 32, epochs: 1 });
+    const model = new Model(ir);
+    const b = batch(ir, 4);
+    await model.trainIteration(b);
+    expect(model.trainer().optimizers.map((o) => o.t)).toEqual([1, 2]);
+    tf.dispose(Object.values(b));
+    model.dispose();
+  });
+
+  it("batch norm running statistics change in training, are state (not trained), and are used in evaluation", async () => {
+    const ir = specIr("specs/pix2pix.gan", { ngf: 2, ndf: 2, num_downs: 6, size: 64, load_size: 72, epochs: 1, epochs_decay: 1 });
+    const model = new Model(ir);
+    const g = model.net("G");
+    const mm = [...g.variables.entries()].find(([k]) => k.endsWith("moving_mean"))!;
+    expect(mm[1].trainable).toBe(false);
+    expect(Array.from(await mm[1].data()).every((v) => v === 0)).toBe(true);
+    const b = batch(ir, 5);
+    await model.trainIteration(b);
+    expect(Array.from(await mm[1].data()).some((v) => v !== 0)).toBe(true);
+    // evaluation is deterministic (running stats, no dropout); training mode is not (dropout)
+    const e1 = model.run("G", b.A!);
+    const e2 = model.run("G", b.A!);
+    expect(Array.from(await e1.data())).toEqual(Array.from(await e2.data()));
+    const t1 = model.run("G", b.A!, { training: true });
+    expect(Array.from(await t1.data())).not.toEqual(Array.from(await e1.data()));
+    tf.dispose([e1, e2, t1, ...Object.values(b)]);
+    model.dispose();
+  });
+});
