@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compileSource } from "../../src/compiler/compile.js";
 import type { Ir } from "../../src/compiler/ir.js";
 import { readMetrics } from "../../src/runtime/report/index.js";
-import { TrainError, train, type TrainOptions } from "../../src/runtime/train/trainer.js";
+import { TrainError, checkRunDir, train, type TrainOptions } from "../../src/runtime/train/trainer.js";
 import { loadWeights } from "../../src/runtime/weights.js";
 import { makeUnpaired, tempDir } from "./data/fixtures.js";
 import { useBackend } from "./kernels/setup.js";
@@ -144,6 +144,8 @@ describe("gancc train (runtime)", () => {
     expect(e3).toBeInstanceOf(TrainError);
     expect(e3.message).toContain(join(tmp.dir, "missing"));
     expect(existsSync(join(tmp.dir, "nodata", "ir.json"))).toBe(false);
+    // not enough disk space for the checkpoints: refused up front, naming both numbers
+    expect(() => checkRunDir(join(tmp.dir, "space"), false, 2 ** 60)).toThrow(/only \d+ MiB free under .*needs about \d+ MiB/);
   });
 
   it("cycle loss falls on the embedded emoji data (tiny networks, fixed seed)", async () => {
