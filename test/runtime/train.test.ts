@@ -153,7 +153,11 @@ describe("gancc train (runtime)", () => {
     const runDir = join(tmp.dir, "emoji");
     const r = compileSource(TINY, "specs/tiny.gan", { set: { nf: 4, size: 16 } });
     await train({ ...opts(runDir), ir: r.ir!, data: "data/emoji", maxIterations: 240, samples: 0 });
-    const m = readMetrics(join(runDir, "metrics.jsonl"));
+    const all = readMetrics(join(runDir, "metrics.jsonl"));
+    const m = all.filter((x) => x.losses.cycle_A !== undefined);
+    expect(m).toHaveLength(240);
+    // the emoji test folders pair by name, so held-out L1 is logged too (before training and at the end)
+    expect(all.filter((x) => x.losses["test_L1 G_AB(A)→B"] !== undefined).map((x) => x.iteration)).toEqual([0, 240]);
     const cyc = (xs: typeof m) => xs.reduce((s, x) => s + x.losses.cycle_A! + x.losses.cycle_B!, 0) / xs.length;
     const early = cyc(m.slice(0, 30));
     const late = cyc(m.slice(-30));
