@@ -166,7 +166,7 @@ export function parseCharset(text: string): Set<number> {
 export function resolveFont(family: string, role: string): GlyphFont | undefined {
   if (!family.trim() || /[<>&"]/.test(family)) throw new DataError(`${role} font: \`${family}\` is not a font family name`);
   const sep = "\u001f";
-  const out = run("fc-match", ["-f", `%{family}${sep}%{style}${sep}%{file}${sep}%{charset}`, `${family}:weight=regular:slant=roman`]);
+  const out = run("fc-match", ["-f", `%{family}${sep}%{style}${sep}%{file}${sep}%{charset}`, `${family.trim().replace(/([\\\-:,])/g, "\\$1")}:weight=regular:slant=roman`]);
   if (out === undefined) return undefined;
   const [fam = "", style = "", file = "", charset = ""] = out.split(sep);
   const families = fam.split(",").map((f) => f.trim());
@@ -472,9 +472,10 @@ Each image \`train/U+XXXX.png\` / \`test/U+XXXX.png\` (the character's Unicode c
 ${2 * r.size}×${r.size} RGB, black on white: domain A, the sans-serif rendering, is the left half;
 domain B, the serif rendering, is the right half. \`index.tsv\` lists each file's split and character.
 
-${r.train.length} characters for training and ${r.test.length} for testing (a seeded shuffle), out of ${r.candidates} candidates
-(${o.defaultChars ? DEFAULT_CHARS_TEXT : "the characters requested"}). Left out: ${d.uncovered.length} not in both fonts,
-${d.blank.length} blank in a face, ${d.identical.length} drawn identically in both faces, ${d.clipped.length} larger than the square.
+${r.train.length} characters for training and ${r.test.length} for testing (split by a seeded shuffle), out of
+${r.candidates} candidates: ${o.defaultChars ? DEFAULT_CHARS_TEXT : "the characters requested"}.
+Left out: ${d.uncovered.length} not in both fonts, ${d.blank.length} blank in a face, ${d.identical.length} drawn identically in both
+faces (nothing to translate), ${d.clipped.length} larger than the square.
 
 Rendering: SVG \`<text>\` through librsvg/Pango/fontconfig (sharp), font size ${L.fontSize} px in both
 faces, baseline at y = ${L.baseline}, \`text-anchor: middle\` at x = ${L.anchorX} of each ${r.size}×${r.size} half.
