@@ -31,6 +31,9 @@ Examples:
   gancc summary specs/cyclegan.gan --set ngf=8 --size 64
   gancc compile specs/cyclegan.gan -o build/ --emit ir,ts
   gancc fmt specs/*.gan --check
+  gancc train specs/cyclegan.gan --config configs/emoji-cpu.yaml     the README's main job
+  gancc train --resume runs/cyclegan-20261129-120000                   continue a run exactly
+  gancc translate runs/cyclegan-20261129-120000 --net G_AB --input data/emoji/testA --output out/
 
 Spec parameters (\`param name = value\` in the spec) can be overridden on every command
 with --set name=value; an undeclared name is an error.`,
