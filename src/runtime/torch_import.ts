@@ -201,7 +201,8 @@ function torchLeafRole(key: string): "weight" | "bias" | "running_mean" | "runni
   return "other";
 }
 
-const ROLE_TO_TORCH: Record<GanccParamRole, "weight" | "bias" | "running_mean" | "running_var"> = {
+/** The PyTorch leaf name of each gancc parameter role. */
+export const ROLE_TO_TORCH: Record<GanccParamRole, "weight" | "bias" | "running_mean" | "running_var"> = {
   kernel: "weight",
   gamma: "weight",
   bias: "bias",

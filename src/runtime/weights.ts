@@ -32,6 +32,7 @@ import {
   type SafetensorsContents,
 } from "./safetensors.js";
 import {
+  ROLE_TO_TORCH,
   expectedTorchShape,
   exportTorch,
   importTorch,
@@ -171,14 +172,7 @@ export function torchNames(net: IrNet, prefix = "model."): Map<string, string> {
     const c = stack[stack.length - 1]!;
     modulePath.set(n.id, `${c.path}${c.next++}`);
   }
-  const leaf: Record<GanccParamRole, string> = {
-    kernel: "weight",
-    gamma: "weight",
-    bias: "bias",
-    beta: "bias",
-    moving_mean: "running_mean",
-    moving_variance: "running_var",
-  };
+  const leaf = ROLE_TO_TORCH;
   const out = new Map<string, string>();
   for (const n of net.nodes) {
     for (const p of n.params) {

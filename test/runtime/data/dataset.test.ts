@@ -4,15 +4,11 @@ import { afterAll, describe, expect, it } from "vitest";
 import { DataError } from "../../../src/runtime/data/errors.js";
 import { openDataset } from "../../../src/runtime/data/dataset.js";
 import { irData, makeUnpaired, tempDir, writeCoordPng, writeSolid, writeText } from "./fixtures.js";
+import { freshDirs } from "./fixtures.js";
 
 const tmp = tempDir();
 afterAll(tmp.cleanup);
-let n = 0;
-const fresh = () => {
-  const d = join(tmp.dir, `ds${n++}`);
-  mkdirSync(d, { recursive: true });
-  return d;
-};
+const fresh = freshDirs(tmp.dir);
 
 async function dataError(p: Promise<unknown>): Promise<DataError> {
   try {

@@ -64,3 +64,13 @@ export async function makeUnpaired(root: string, nA: number, nB: number, w = 12,
   for (let i = 0; i < nA; i++) await writeCoordPng(join(root, `${split}A`, `a${String(i).padStart(3, "0")}.png`), w, h, i);
   for (let i = 0; i < nB; i++) await writeCoordPng(join(root, `${split}B`, `b${String(i).padStart(3, "0")}.png`), w, h, 100 + i);
 }
+
+/** A function that makes a new, empty folder under `root` on each call. */
+export function freshDirs(root: string): () => string {
+  let n = 0;
+  return () => {
+    const d = join(root, `ds${n++}`);
+    mkdirSync(d, { recursive: true });
+    return d;
+  };
+}

@@ -6,15 +6,11 @@ import { type Batch, DataLoader, type LoaderOptions } from "../../../src/runtime
 import { type Dataset, openDataset } from "../../../src/runtime/data/dataset.js";
 import { DataError } from "../../../src/runtime/data/errors.js";
 import { irData, makeUnpaired, tempDir, to8, writeCoordPng } from "./fixtures.js";
+import { freshDirs } from "./fixtures.js";
 
 const tmp = tempDir();
 afterAll(tmp.cleanup);
-let n = 0;
-const fresh = () => {
-  const d = join(tmp.dir, `ds${n++}`);
-  mkdirSync(d, { recursive: true });
-  return d;
-};
+const fresh = freshDirs(tmp.dir);
 
 async function unpaired(nA: number, nB: number, data: Partial<IrData> = {}, w = 12, h = 12): Promise<Dataset> {
   const root = fresh();
