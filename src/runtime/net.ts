@@ -61,7 +61,9 @@ export class Net {
       const size = p.shape.reduce((a, b) => a * b, 1);
       if (data.length !== size) throw new Error(`internal: ${p.name} has ${data.length} values, its shape [${p.shape}] needs ${size}`);
       // tfjs names variables globally: suffix an instance number so models can coexist
-      this.variables.set(p.name, tf.variable(tf.tensor(data, p.shape, "float32"), p.trainable, `${p.name}#${instance}`));
+      // in tf.tidy: the initial tensor is released, so the first assign frees its buffer
+      const v = tf.tidy(() => tf.variable(tf.tensor(data, p.shape, "float32"), p.trainable, `${p.name}#${instance}`));
+      this.variables.set(p.name, v);
     }
     this.plan = buildPlan(net.nodes);
     instance += 1;

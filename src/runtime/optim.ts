@@ -89,7 +89,7 @@ export class Optimizer {
     let s = this.slots.get(name);
     if (!s) {
       // unnamed (tfjs names variables globally; two optimizers may hold slots for one parameter)
-      s = this.rule.slots(this.config).map(() => tf.variable(tf.zeros(v.shape), false));
+      s = this.rule.slots(this.config).map(() => tf.tidy(() => tf.variable(tf.zeros(v.shape), false)));
       this.slots.set(name, s);
     }
     return s;

@@ -42,6 +42,19 @@ export class NonFiniteLossError extends Error {
   }
 }
 
+/** The wasm backend's heap (4 GiB at most) ran out: tfjs reports it as a memory-access fault. */
+export class OutOfMemoryError extends Error {
+  constructor(cause: Error) {
+    super(
+      `the ${tf.getBackend()} backend ran out of memory (the wasm heap is limited to 4 GiB; tfjs reports this as "${cause.message}"). ` +
+        `Train at a smaller size or width (--set size=…, --set ngf=…), or install @tensorflow/tfjs-node, which has no such limit.`,
+    );
+    this.name = "OutOfMemoryError";
+  }
+}
+
+const OOM = /memory access out of bounds|out of memory|Cannot enlarge memory|Aborted\(OOM\)/i;
+
 export interface ProgramState {
   rng: RngState;
   optimizers: { t: number; slots: Map<string, { shape: number[]; data: Float32Array }> }[];
@@ -104,6 +117,9 @@ export class TrainingProgram {
       });
       if (bad) throw bad;
       return { losses };
+    } catch (e) {
+      if (e instanceof Error && tf.getBackend() === "wasm" && OOM.test(e.message)) throw new OutOfMemoryError(e);
+      throw e;
     } finally {
       termTensors.forEach((k) => k.t.dispose());
       for (const t of cache.values()) t.dispose();

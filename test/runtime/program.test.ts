@@ -52,6 +52,22 @@ function specIr(file: string, set: Record<string, number>): Ir {
   return r.ir;
 }
 
+describe("training program: memory", () => {
+  beforeAll(() => useBackend("wasm"));
+  it("holds the parameters and Adam's two moments (3× the parameter bytes) and little else between iterations", async () => {
+    const ir = tinyIr({ nf: 8, size: 16 });
+    const paramBytes = ir.nets.reduce((s, n) => s + n.params.reduce((a, p) => a + 4 * p.shape.reduce((x, y) => x * y, 1), 0), 0);
+    const before = tf.memory().numBytes;
+    const model = new Model(ir);
+    const b = batch(ir, 6);
+    const inputBytes = Object.values(b).reduce((a, t) => a + 4 * t.size, 0);
+    for (let i = 0; i < 3; i++) await model.trainIteration(b);
+    expect(tf.memory().numBytes - before - inputBytes).toBe(3 * paramBytes);
+    tf.dispose(Object.values(b));
+    model.dispose();
+  });
+});
+
 describe("training program: repeats, constraints, optimizers", () => {
   beforeAll(() => useBackend("cpu"));
 

@@ -23,7 +23,7 @@ import type { Ir } from "../../compiler/ir.js";
 import { DataError, DataLoader, openDataset, type Batch as DataBatch, type Dataset } from "../data/index.js";
 import { Model } from "../model.js";
 import { lrMultiplier } from "../optim.js";
-import { NonFiniteLossError } from "../program.js";
+import { NonFiniteLossError, OutOfMemoryError } from "../program.js";
 import { RunReporter, ProgressReporter, type ProgressStream } from "../report/index.js";
 import { saveWeights } from "../weights.js";
 import { CheckpointError, irHash, loadCheckpoint, saveCheckpoint, type CheckpointManifest } from "./checkpoint.js";
@@ -282,6 +282,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
             1,
           );
         }
+        if (e instanceof OutOfMemoryError) throw new TrainError(`${e.message} Stopped at iteration ${iteration + 1}; the last checkpoint (iteration ${lastSaved}) is kept.`, 1);
         throw e;
       } finally {
         tf.dispose(Object.values(x));
