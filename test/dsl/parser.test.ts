@@ -130,7 +130,7 @@ describe("parser: declarations", () => {
   it("parses specs/cyclegan.gan without diagnostics", () => {
     const s = ok(readFileSync("specs/cyclegan.gan", "utf8"));
     expect(s.name.name).toBe("cyclegan");
-    expect(s.decls.filter((d) => d.kind === "ParamDecl")).toHaveLength(11);
+    expect(s.decls.filter((d) => d.kind === "ParamDecl")).toHaveLength(12);
     expect(s.decls.map((d) => d.kind).slice(-5)).toEqual(["NetsDecl", "DataDecl", "LossDecl", "LossDecl", "TrainDecl"]);
   });
 });

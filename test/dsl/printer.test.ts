@@ -61,7 +61,7 @@ describe("printer round trip", () => {
     expect(print(parseOk(p, "p.gan"))).toBe(p);
     expect(p).toContain("block c7s1(k) { reflect_pad(3) conv(k, 7) instance_norm relu }\n");
     expect(p).toContain("param ngf = 64            # generator filters in the first conv layer\nparam ndf = 64 ");
-    expect(p).toContain("  G_AB = ResnetGenerator()  # A -> B  (the paper's G)\n  G_BA = ResnetGenerator()  #");
+    expect(p).toContain("  G_AB = ResnetGenerator(res_blocks)  # A -> B  (the paper's G)\n  G_BA = ResnetGenerator(res_blocks)  #");
     // layers the author grouped on one line stay together
     expect(p).toContain("  reflect_pad(1) conv(k, 3) instance_norm relu\n  reflect_pad(1) conv(k, 3) instance_norm\n");
   });
