@@ -15,20 +15,17 @@
  * conv-transpose HWOI). Generated bindings (`gancc compile --emit ts`) type `run`/`trainStep`
  * for one spec: `bind(model)`.
  */
-import { existsSync, statSync } from "node:fs";
-import { join } from "node:path";
-import * as tf from "@tensorflow/tfjs";
-import sharp from "sharp";
+import { readFileSync } from "node:fs";
+import type * as tf from "@tensorflow/tfjs";
 import { compileSource, type CompileOptions, type CompileResult } from "./compiler/compile.js";
 import type { Ir } from "./compiler/ir.js";
 import { readIr } from "./compiler/schema.js";
 import { renderDiagnostics, type Diagnostic } from "./dsl/diagnostics.js";
 import { selectBackend, type BackendKind, type BackendSelection } from "./runtime/backend.js";
-import { decodeImage } from "./runtime/data/decode.js";
-import { Model, type ModelOptions, type ParamValues } from "./runtime/model.js";
-import { loadCheckpoint } from "./runtime/train/checkpoint.js";
-import { loadWeights, saveWeights } from "./runtime/weights.js";
-import { readFileSync } from "node:fs";
+import { imageFileToTensor, tensorToPng } from "./runtime/images.js";
+import { Model, type ModelOptions } from "./runtime/model.js";
+import { loadTrained } from "./runtime/trained.js";
+import { saveWeights } from "./runtime/weights.js";
 
 export type { Ir } from "./compiler/ir.js";
 export type { Diagnostic } from "./dsl/diagnostics.js";
@@ -71,20 +68,13 @@ export function createModel(ir: Ir, opts: ModelOptions = {}): Model {
  * else its latest checkpoint) or an IR .json (freshly initialised).
  */
 export async function loadModel(path: string, opts: { nets?: string[] } = {}): Promise<Model> {
-  if (existsSync(path) && statSync(path).isDirectory()) {
-    if (existsSync(join(path, "weights.safetensors"))) return loadModel(join(path, "weights.safetensors"), opts);
-    const r = readIr(readFileSync(join(path, "ir.json"), "utf8"), join(path, "ir.json"));
-    if (!r.ir) throw new Error(r.error);
-    return new Model(r.ir, { ...opts, weights: loadCheckpoint(join(path, "checkpoints")).weights });
-  }
   if (path.endsWith(".json")) {
     const r = readIr(readFileSync(path, "utf8"), path);
     if (!r.ir) throw new Error(r.error);
     return new Model(r.ir, opts);
   }
-  const w = await loadWeights(path);
-  if (!w.ir) throw new Error(`${path} holds no IR; create the model from its spec and call model.load()`);
-  return new Model(w.ir, { ...opts, weights: w.tensors as Map<string, ParamValues> });
+  const t = await loadTrained(path);
+  return new Model(t.ir, { ...opts, weights: t.weights });
 }
 
 /** Writes every net's weights, with the IR, as a gancc weights file. */
@@ -93,21 +83,11 @@ export async function saveModel(model: Model, path: string): Promise<void> {
 }
 
 /** An image file as a [1, size, size, C] tensor in [-1, 1] for `net`'s input (RGBA flattened on white). */
-export async function imageTensor(model: Model, net: string, path: string, size = model.ir.data.crop): Promise<tf.Tensor4D> {
-  const c = model.net(net).ir.input.channels;
-  if (c !== 1 && c !== 3 && c !== 4) throw new Error(`${net} takes ${c}-channel input; imageTensor reads 1, 3 or 4 channels`);
-  const img = await decodeImage(path, c, { transform: { resize: { width: size, height: size }, flip: false, out: { width: size, height: size } } });
-  return tf.tensor4d(img.data, [1, size, size, c]);
+export function imageTensor(model: Model, net: string, path: string, size = model.ir.data.crop): Promise<tf.Tensor4D> {
+  return imageFileToTensor(path, model.net(net).ir.input.channels, size);
 }
 
-/** A [1, H, W, C] tensor in [-1, 1] as PNG bytes. */
-export async function tensorToPng(t: tf.Tensor): Promise<Buffer> {
-  const [, h, w, c] = t.shape as number[];
-  const v = (await t.data()) as Float32Array;
-  const bytes = Buffer.alloc(h! * w! * c!);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = Math.round((Math.min(1, Math.max(-1, v[i]!)) + 1) * 127.5);
-  return sharp(bytes, { raw: { width: w!, height: h!, channels: c as 1 | 3 | 4 } }).png().toBuffer();
-}
+export { tensorToPng } from "./runtime/images.js";
 
 /** Runs `net` (evaluation mode) on an image file; returns the output as PNG bytes. */
 export async function translateImage(model: Model, net: string, path: string, size?: number): Promise<Buffer> {
