@@ -56,6 +56,3 @@ export const VALUE_OPS: Record<string, ValueLowering> = {
   mul: ([a, b]) => tf.mul(a!, b!),
   div: ([a, b]) => tf.div(a!, b!),
 };
-
-/** Value ops the program itself evaluates. */
-export const PROGRAM_VALUE_OPS = ["domain", "apply", "pool"] as const;

@@ -30,8 +30,6 @@ export interface ForwardOptions {
   training?: boolean;
   /** dropout masks (default: a fixed stream seeded from the net name) */
   rng?: Rng;
-  /** also return these nodes' outputs (by node id), e.g. for inspection or feature losses */
-  keep?: string[];
   /** in training, update state such as batch-norm running statistics (default true) */
   updateState?: boolean;
 }
@@ -87,11 +85,6 @@ export class Net {
 
   /** Runs the net. The caller owns `x`; the result is a new tensor (release it or run inside tf.tidy). */
   forward(x: tf.Tensor, opts: ForwardOptions = {}): tf.Tensor {
-    return this.forwardWith(x, opts).output;
-  }
-
-  /** Like forward, returning the outputs of `opts.keep` nodes too. */
-  forwardWith(x: tf.Tensor, opts: ForwardOptions = {}): { output: tf.Tensor; kept: Map<string, tf.Tensor> } {
     const inShape = this.ir.input.shape;
     if (x.rank !== inShape.length + 1 || x.shape[x.rank - 1] !== inShape[inShape.length - 1]) {
       throw new Error(
@@ -111,7 +104,6 @@ export class Net {
         value.dispose();
       },
     };
-    const keep = new Set(opts.keep ?? []);
     const values = new Map<string, tf.Tensor>();
     // a lowering may hand back one of its inputs (dropout in evaluation, a zero pad): count the
     // ids that hold each tensor and free it only when the last one is released
@@ -123,17 +115,12 @@ export class Net {
     const inputId = this.ir.nodes[0]!.id;
     hold(inputId, x);
     holders.set(x, Infinity); // the caller's
-    const kept = new Map<string, tf.Tensor>();
     for (const s of this.plan) {
       if (s.node.op === "input") continue;
       const xs = s.node.inputs.map((id) => values.get(id)!);
       const ps = s.node.params.map((n) => this.variables.get(n)!);
       const y = s.lower(xs, s.node, ps, ctx, s.fuse);
       hold(s.outId, y);
-      if (keep.has(s.node.id) || keep.has(s.outId)) {
-        kept.set(s.node.id, y);
-        holders.set(y, Infinity);
-      }
       for (const id of s.release) {
         const t = values.get(id)!;
         values.delete(id);
@@ -142,7 +129,7 @@ export class Net {
         if (n === 0) t.dispose();
       }
     }
-    return { output: values.get(this.outputId)!, kept };
+    return values.get(this.outputId)!;
   }
 
   /** Current values of every parameter (copies), by name. */

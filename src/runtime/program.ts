@@ -156,9 +156,9 @@ export class TrainingProgram {
       if (c) return c;
       const xs = v.inputs.map(get);
       let y: tf.Tensor;
-      const nets = v.grads;
-      const replay = computedAt.get(id) === this.versions(nets);
-      computedAt.set(id, this.versions(nets));
+      const version = this.versions(v.grads);
+      const replay = computedAt.get(id) === version;
+      computedAt.set(id, version);
       if (v.op === "apply") {
         const rng = Rng.derive(ictx.iterSeed, id);
         y = this.net(v.attrs.net as string).forward(xs[0]!, { training: true, rng, updateState: !replay });

@@ -49,8 +49,8 @@ export interface SampleGridInput {
   name: string;
   /** column labels, e.g. ["real_A", "fake_B", "rec_A"] */
   labels: string[];
-  /** one row per sample */
-  rows: GridImage[][];
+  /** one row per sample; null leaves a cell empty */
+  rows: (GridImage | null)[][];
   caption?: string;
 }
 

@@ -8,6 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Ir, IrValue } from "../../compiler/ir.js";
 import type { Model } from "../model.js";
+import type { GridImage } from "../report/index.js";
 
 export interface SampleColumn {
   label: string;
@@ -54,19 +55,12 @@ export function sampleGrids(ir: Ir): SampleGridSpec[] {
   return grids.filter((g) => g.columns.length > 2 || !grids.some((h) => h !== g && h.columns.length > 2 && h.columns[1]!.chain[0] === g.columns[1]!.chain[0]));
 }
 
-export interface SampleImage {
-  data: Float32Array;
-  height: number;
-  width: number;
-  channels: 1 | 3;
-}
-
 /**
  * Runs the grids' chains on a batch (domain → NHWC tensor) in evaluation mode (running
  * batch-norm statistics, no dropout); returns per grid its rows (one per batch item).
  */
-export async function renderSamples(model: Model, specs: SampleGridSpec[], batch: Record<string, tf.Tensor>): Promise<{ spec: SampleGridSpec; rows: (SampleImage | null)[][] }[]> {
-  const out: { spec: SampleGridSpec; rows: (SampleImage | null)[][] }[] = [];
+export async function renderSamples(model: Model, specs: SampleGridSpec[], batch: Record<string, tf.Tensor>): Promise<{ spec: SampleGridSpec; rows: (GridImage | null)[][] }[]> {
+  const out: { spec: SampleGridSpec; rows: (GridImage | null)[][] }[] = [];
   for (const spec of specs) {
     const cols: (tf.Tensor | null)[] = spec.columns.map((c) => {
       const input = batch[c.domain];
@@ -74,7 +68,7 @@ export async function renderSamples(model: Model, specs: SampleGridSpec[], batch
       return tf.tidy(() => c.chain.reduce((x, net) => model.run(net, x), input).clone());
     });
     const n = cols.find((c) => c)?.shape[0] ?? 0;
-    const rows: (SampleImage | null)[][] = Array.from({ length: n }, () => []);
+    const rows: (GridImage | null)[][] = Array.from({ length: n }, () => []);
     for (const c of cols) {
       const data = c ? ((await c.data()) as Float32Array) : null;
       for (let i = 0; i < n; i++) {
@@ -95,7 +89,7 @@ export async function renderSamples(model: Model, specs: SampleGridSpec[], batch
   return out;
 }
 
-function toRgb(img: Float32Array, h: number, w: number, ch: number): SampleImage {
+function toRgb(img: Float32Array, h: number, w: number, ch: number): GridImage {
   const out = new Float32Array(h * w * 3);
   for (let p = 0; p < h * w; p++) for (let k = 0; k < 3; k++) out[p * 3 + k] = img[p * ch + Math.min(k, ch - 1)]!;
   return { data: out, height: h, width: w, channels: 3 };

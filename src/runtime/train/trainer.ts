@@ -16,7 +16,7 @@
  * iteration, without writing a checkpoint (the last good one stays). An interrupt (SIGINT)
  * finishes the iteration, writes a checkpoint and stops.
  */
-import { existsSync, mkdirSync, readdirSync, statfsSync, writeFileSync, readFileSync, accessSync, constants } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, statfsSync, writeFileSync, readFileSync, accessSync, constants } from "node:fs";
 import { join, resolve } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import type { Ir } from "../../compiler/ir.js";
@@ -85,7 +85,7 @@ export function flatTermNames(ir: Ir): Map<string, string> {
   return out;
 }
 
-function flatten(ir: Ir, names: Map<string, string>, losses: Record<string, Record<string, number>>): Record<string, number> {
+function flatten(names: Map<string, string>, losses: Record<string, Record<string, number>>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [loss, terms] of Object.entries(losses)) for (const [t, v] of Object.entries(terms)) out[names.get(`${loss}\u0000${t}`) ?? `${loss}.${t}`] = v;
   return out;
@@ -105,8 +105,7 @@ export function checkRunDir(runDir: string, resume: boolean, bytesNeeded: number
     accessSync(runDir, constants.W_OK);
     const probe = join(runDir, `.write-test-${process.pid}`);
     writeFileSync(probe, "ok");
-    readdirSync(runDir);
-    import("node:fs").then((fs) => fs.rmSync(probe, { force: true }));
+    rmSync(probe, { force: true });
   } catch (e) {
     throw new TrainError(`cannot write to the run directory ${runDir}: ${(e as Error).message}; choose a writable --out`, 2);
   }
@@ -250,7 +249,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     await reporter.addSamples(
       ep,
       iteration,
-      rendered.map((r) => ({ name: r.spec.name, caption, labels: r.spec.columns.map((c) => c.label), rows: r.rows.map((row) => row.map((x) => x ?? { data: new Float32Array(0), height: 0, width: 0, channels: 3 as const })) })),
+      rendered.map((r) => ({ name: r.spec.name, caption, labels: r.spec.columns.map((c) => c.label), rows: r.rows })),
     );
   };
 
@@ -289,7 +288,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       }
       iteration += 1;
       epochIteration += 1;
-      const flat = flatten(ir, names, lastLosses);
+      const flat = flatten(names, lastLosses);
       reporter.log({ iteration, epoch, lr: ir.train.steps[0]!.optimizer.lr * lrScale, losses: flat });
       progress.update({ epoch: epoch + 1, iteration: epochIteration, losses: flat });
       const stop = o.shouldStop?.() ?? false;
