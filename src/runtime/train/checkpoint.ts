@@ -12,12 +12,13 @@
  * checkpoint usable. Older checkpoints beyond `keep` are deleted after the new one is in place.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import type { Ir } from "../../compiler/ir.js";
 import type { LoaderState } from "../data/index.js";
 import type { Model } from "../model.js";
 import type { ProgramState } from "../program.js";
+import { writeFileAtomic } from "../report/atomic.js";
 import type { RngState } from "../rng.js";
 import { SafetensorsError, readSafetensorsFileSync, tensorAsFloat32, writeSafetensorsFileSync, type SafeTensor } from "../safetensors.js";
 
@@ -65,9 +66,7 @@ export function irHash(ir: Ir): string {
 }
 
 function writeJsonAtomic(path: string, value: unknown): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(value, null, 1) + "\n");
-  renameSync(tmp, path);
+  writeFileAtomic(path, JSON.stringify(value, null, 1) + "\n");
 }
 
 export interface SaveCheckpointArgs {
