@@ -22,20 +22,20 @@ import type { Ir } from "./compiler/ir.js";
 import { readIr } from "./compiler/schema.js";
 import { renderDiagnostics, type Diagnostic } from "./dsl/diagnostics.js";
 import { selectBackend, type BackendKind, type BackendSelection } from "./runtime/backend.js";
-import { imageFileToTensor, tensorToPng } from "./runtime/images.js";
+import { imageFileToTensor, tensorToPng } from "./apply/images.js";
 import { Model, type ModelOptions } from "./runtime/model.js";
-import { loadTrained } from "./runtime/trained.js";
-import { saveWeights } from "./runtime/weights.js";
+import { loadTrained } from "./apply/trained.js";
+import { saveWeights } from "./io/weights.js";
 
 export type { Ir } from "./compiler/ir.js";
 export type { Diagnostic } from "./dsl/diagnostics.js";
 export { Model, type ModelOptions, type ParamValues } from "./runtime/model.js";
 export { Net } from "./runtime/net.js";
 export { TrainingProgram, NonFiniteLossError, type Batch, type IterationResult } from "./runtime/program.js";
-export { train, type TrainOptions, type TrainResult } from "./runtime/train/trainer.js";
-export { TrainError } from "./runtime/train/errors.js";
-export { importTorchNet, exportTorchNet, loadWeights, saveWeights, WeightsError } from "./runtime/weights.js";
-export { readSafetensorsFile, writeSafetensorsFile } from "./runtime/safetensors.js";
+export { train, type TrainOptions, type TrainResult } from "./train/trainer.js";
+export { TrainError } from "./train/errors.js";
+export { importTorchNet, exportTorchNet, loadWeights, saveWeights, WeightsError } from "./io/weights.js";
+export { readSafetensorsFile, writeSafetensorsFile } from "./io/safetensors.js";
 export { selectBackend, type BackendKind } from "./runtime/backend.js";
 export { readIr, validateIr } from "./compiler/schema.js";
 
@@ -87,7 +87,7 @@ export function imageTensor(model: Model, net: string, path: string, size = mode
   return imageFileToTensor(path, model.net(net).ir.input.channels, size);
 }
 
-export { tensorToPng } from "./runtime/images.js";
+export { tensorToPng } from "./apply/images.js";
 
 /** Runs `net` (evaluation mode) on an image file; returns the output as PNG bytes. */
 export async function translateImage(model: Model, net: string, path: string, size?: number): Promise<Buffer> {

@@ -4,9 +4,9 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { Command, Option } from "commander";
-import { DataError } from "../runtime/data/errors.js";
-import { DEFAULT_SUBSET, DEFAULT_SUBSET_TEXT, EMOJI_PACKAGES, type EmojiPackage, buildEmojiDataset, packageImageDir, readEmojiCatalog, selectDefaultSubset } from "../runtime/data/emoji.js";
-import { DEFAULT_GLYPH_FONTS, DEFAULT_GLYPH_SIZE, buildGlyphDataset, glyphLayout } from "../runtime/data/glyphs.js";
+import { DataError } from "../data/errors.js";
+import { DEFAULT_SUBSET, DEFAULT_SUBSET_TEXT, EMOJI_PACKAGES, type EmojiPackage, buildEmojiDataset, packageImageDir, readEmojiCatalog, selectDefaultSubset } from "../datasets/emoji.js";
+import { DEFAULT_GLYPH_FONTS, DEFAULT_GLYPH_SIZE, buildGlyphDataset, glyphLayout } from "../datasets/glyphs.js";
 import { CliError, parsePositiveInt } from "./common.js";
 
 function defaultCacheDir(): string {

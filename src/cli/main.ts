@@ -13,7 +13,7 @@ import { SourceFile, hasErrors } from "../dsl/diagnostics.js";
 import { format } from "../dsl/index.js";
 import { weightsCommand } from "./weights.js";
 import { trainCommand, translateCommand } from "./train.js";
-import { TrainError } from "../runtime/train/errors.js";
+import { TrainError } from "../train/errors.js";
 import { dataCommand } from "./data.js";
 import { CliError, collectSet, compileFile, parsePositiveInt, readText, report } from "./common.js";
 

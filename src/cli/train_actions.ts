@@ -7,15 +7,15 @@ import type { Ir } from "../compiler/ir.js";
 import { readIr } from "../compiler/schema.js";
 import { hasErrors } from "../dsl/diagnostics.js";
 import { BackendUnavailableError, selectBackend, type BackendKind } from "../runtime/backend.js";
-import { IMAGE_EXTENSIONS } from "../runtime/data/index.js";
-import { imageFileToTensor, tensorToPng } from "../runtime/images.js";
+import { IMAGE_EXTENSIONS } from "../data/index.js";
+import { imageFileToTensor, tensorToPng } from "../apply/images.js";
 import { Model } from "../runtime/model.js";
-import { writeTranslatePage } from "../runtime/report/index.js";
-import { ConfigError, parseRunConfig, type RunConfig } from "../runtime/train/config.js";
-import { TrainError, train } from "../runtime/train/trainer.js";
-import { CheckpointError } from "../runtime/train/checkpoint.js";
-import { TrainedModelError, loadTrained, type TrainedModel } from "../runtime/trained.js";
-import { WeightsError } from "../runtime/weights.js";
+import { writeTranslatePage } from "../report/index.js";
+import { ConfigError, parseRunConfig, type RunConfig } from "../train/config.js";
+import { TrainError, train } from "../train/trainer.js";
+import { CheckpointError } from "../train/checkpoint.js";
+import { TrainedModelError, loadTrained, type TrainedModel } from "../apply/trained.js";
+import { WeightsError } from "../io/weights.js";
 import { CliError, compileFile, readText, report } from "./common.js";
 
 /** A spec (.gan, compiled with --set) or an IR file (.json, written by `gancc compile`). */

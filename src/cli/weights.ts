@@ -16,8 +16,8 @@ import {
   writeSafetensorsFileSync,
   type SafeTensor,
   type SafetensorsContents,
-} from "../runtime/safetensors.js";
-import { WeightMappingError, compareTorchKeys, type TorchStateDict } from "../runtime/torch_import.js";
+} from "../io/safetensors.js";
+import { WeightMappingError, compareTorchKeys, type TorchStateDict } from "../io/torch_names.js";
 import {
   WeightsError,
   exportTorchNet,
@@ -29,7 +29,7 @@ import {
   weightsFromContents,
   type LoadedWeights,
   type WeightTensors,
-} from "../runtime/weights.js";
+} from "../io/weights.js";
 import { CliError, collectSet, compileFile, parsePositiveInt, readText } from "./common.js";
 
 /** Where a command's output goes (tests pass their own). */

@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeUnpaired, tempDir } from "../runtime/data/fixtures.js";
+import { makeUnpaired, tempDir } from "../data/fixtures.js";
 
 let tmp: ReturnType<typeof tempDir>;
 let data: string;

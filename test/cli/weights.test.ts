@@ -9,9 +9,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { compileSource } from "../../src/compiler/compile.js";
 import { CliError } from "../../src/cli/common.js";
 import { weightsCommand, type CliIO } from "../../src/cli/weights.js";
-import { readSafetensorsFileSync } from "../../src/runtime/safetensors.js";
-import { permute } from "../../src/runtime/torch_import.js";
-import { loadWeightsSync, torchNames } from "../../src/runtime/weights.js";
+import { readSafetensorsFileSync } from "../../src/io/safetensors.js";
+import { permute } from "../../src/io/torch_names.js";
+import { loadWeightsSync, torchNames } from "../../src/io/weights.js";
 
 const COMMON = fileURLToPath(new URL("../parity/fixtures/cyclegan_common.safetensors", import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), "gancc-weights-cli-"));

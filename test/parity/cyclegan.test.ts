@@ -9,7 +9,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Model } from "../../src/runtime/model.js";
-import { sortTorchKeys } from "../../src/runtime/torch_import.js";
+import { sortTorchKeys } from "../../src/io/torch_names.js";
 import { BACKENDS, useBackend } from "../runtime/kernels/setup.js";
 import { cycleganIr, fixture, maxAbsDiff, meta, nhwc, relErr, torchDict, weightsFrom } from "./helpers.js";
 

@@ -3,8 +3,8 @@ import { readFileSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs";
 import { compileSource } from "../../src/compiler/compile.js";
 import type { Ir, IrNet } from "../../src/compiler/ir.js";
-import { readSafetensorsFileSync, tensorAsFloat32, type SafetensorsContents } from "../../src/runtime/safetensors.js";
-import { importTorch, type GanccParamSpec, type TorchStateDict } from "../../src/runtime/torch_import.js";
+import { readSafetensorsFileSync, tensorAsFloat32, type SafetensorsContents } from "../../src/io/safetensors.js";
+import { importTorch, type GanccParamSpec, type TorchStateDict } from "../../src/io/torch_names.js";
 import type { ParamValues } from "../../src/runtime/model.js";
 
 export const FIXTURES = "test/parity/fixtures";

@@ -11,7 +11,7 @@ import { OPS } from "../../src/compiler/ops.js";
 import type { IrNode } from "../../src/compiler/ir.js";
 import { LOWERINGS, type ForwardContext } from "../../src/runtime/layers.js";
 import { Rng } from "../../src/runtime/rng.js";
-import { tensorAsFloat32 } from "../../src/runtime/safetensors.js";
+import { tensorAsFloat32 } from "../../src/io/safetensors.js";
 import { fixture, maxAbsDiff, meta } from "../parity/helpers.js";
 import { BACKENDS, useBackend } from "./kernels/setup.js";
 

@@ -10,9 +10,9 @@ import { join } from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compileSource } from "../../src/compiler/compile.js";
-import { readMetrics } from "../../src/runtime/report/index.js";
-import { train } from "../../src/runtime/train/trainer.js";
-import { tempDir } from "./data/fixtures.js";
+import { readMetrics } from "../../src/report/index.js";
+import { train } from "../../src/train/trainer.js";
+import { tempDir } from "../data/fixtures.js";
 import { useBackend } from "./kernels/setup.js";
 
 const quiet = { write: () => true, isTTY: false };
