@@ -18,8 +18,8 @@
 import { readFileSync } from "node:fs";
 import type * as tf from "@tensorflow/tfjs";
 import { compileSource, type CompileOptions, type CompileResult } from "./compiler/compile.js";
-import type { Ir } from "./compiler/ir.js";
-import { readIr } from "./compiler/schema.js";
+import type { Ir } from "./ir/schema.js";
+import { loadSpecOrIr } from "./compiler/load.js";
 import { renderDiagnostics, type Diagnostic } from "./dsl/diagnostics.js";
 import { selectBackend, type BackendKind, type BackendSelection } from "./runtime/backend.js";
 import { imageFileToTensor, tensorToPng } from "./apply/images.js";
@@ -27,9 +27,10 @@ import { Model, type ModelOptions } from "./runtime/model.js";
 import { loadTrained } from "./apply/trained.js";
 import { saveWeights } from "./io/weights.js";
 
-export type { Ir } from "./compiler/ir.js";
+export type { Ir } from "./ir/schema.js";
 export type { Diagnostic } from "./dsl/diagnostics.js";
-export { Model, type ModelOptions, type ParamValues } from "./runtime/model.js";
+export { Model, type ModelOptions } from "./runtime/model.js";
+export type { HostTensor } from "./io/tensor.js";
 export { Net } from "./runtime/net.js";
 export { TrainingProgram, NonFiniteLossError, type Batch, type IterationResult } from "./runtime/program.js";
 export { train, type TrainOptions, type TrainResult } from "./train/trainer.js";
@@ -37,7 +38,12 @@ export { TrainError } from "./train/errors.js";
 export { importTorchNet, exportTorchNet, loadWeights, saveWeights, WeightsError } from "./io/weights.js";
 export { readSafetensorsFile, writeSafetensorsFile } from "./io/safetensors.js";
 export { selectBackend, type BackendKind } from "./runtime/backend.js";
-export { readIr, validateIr } from "./compiler/schema.js";
+export { readIr, validateIr } from "./ir/validate.js";
+export { loadSpecOrIr, FileReadError, type LoadedSource } from "./compiler/load.js";
+export { loadTrained, TrainedModelError, type TrainedModel } from "./apply/trained.js";
+export { translateFolder, TranslateError, type TranslateFolderOptions, type TranslateFolderResult } from "./apply/translate.js";
+export { readTorchStateDict, writeTorchStateDict, TorchFileError } from "./io/torch_files.js";
+export type { TorchStateDict } from "./io/torch_names.js";
 
 /** Compiles spec text; `ir` is undefined when there are errors (see `diagnostics`, `formatDiagnostics`). */
 export function compileSpec(text: string, file = "<spec>", opts: CompileOptions = {}): CompileResult {
@@ -64,17 +70,18 @@ export function createModel(ir: Ir, opts: ModelOptions = {}): Model {
 }
 
 /**
- * A trained model from a gancc weights file (with its IR), a run directory (its final weights,
- * else its latest checkpoint) or an IR .json (freshly initialised).
+ * A model from a path: a gancc weights file (with its IR) or a run directory (its final weights,
+ * else its latest checkpoint), trained; or a `.gan` spec / IR `.json`, freshly initialised.
+ * Throws FileReadError, TrainedModelError or WeightsError, or an Error listing a spec's errors.
  */
-export async function loadModel(path: string, opts: { nets?: string[] } = {}): Promise<Model> {
-  if (path.endsWith(".json")) {
-    const r = readIr(readFileSync(path, "utf8"), path);
-    if (!r.ir) throw new Error(r.error);
-    return new Model(r.ir, opts);
+export async function loadModel(path: string, opts: { nets?: string[]; set?: CompileOptions["set"] } = {}): Promise<Model> {
+  if (path.endsWith(".json") || path.endsWith(".gan")) {
+    const r = loadSpecOrIr(path, { set: opts.set });
+    if (!r.ir) throw new Error(r.error ?? renderDiagnostics(r.diagnostics, new Map(r.source ? [[r.source.path, r.source]] : []), { color: false }));
+    return new Model(r.ir, { nets: opts.nets });
   }
   const t = await loadTrained(path);
-  return new Model(t.ir, { ...opts, weights: t.weights });
+  return new Model(t.ir, { nets: opts.nets, weights: t.weights });
 }
 
 /** Writes every net's weights, with the IR, as a gancc weights file. */

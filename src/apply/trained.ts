@@ -5,11 +5,11 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import type { Ir } from "../compiler/ir.js";
-import { readIr } from "../compiler/schema.js";
-import type { ParamValues } from "../runtime/model.js";
+import type { Ir } from "../ir/schema.js";
+import { readIr } from "../ir/validate.js";
 import { loadCheckpoint } from "../train/checkpoint.js";
 import { loadWeights } from "../io/weights.js";
+import type { HostTensor } from "../io/tensor.js";
 
 export class TrainedModelError extends Error {
   constructor(message: string) {
@@ -20,7 +20,7 @@ export class TrainedModelError extends Error {
 
 export interface TrainedModel {
   ir: Ir;
-  weights: Map<string, ParamValues>;
+  weights: Map<string, HostTensor>;
   /** where the weights came from, for messages and reports */
   from: string;
 }
@@ -39,5 +39,5 @@ export async function loadTrained(path: string): Promise<TrainedModel> {
   }
   const l = await loadWeights(path);
   if (!l.ir) throw new TrainedModelError(`${path} holds no IR (saved with --no-ir); use the run directory, or create the model from its spec and call model.load()`);
-  return { ir: l.ir, weights: l.tensors as Map<string, ParamValues>, from: path };
+  return { ir: l.ir, weights: l.tensors as Map<string, HostTensor>, from: path };
 }

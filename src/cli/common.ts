@@ -1,9 +1,20 @@
 // Shared CLI plumbing: reading specs, --set, printing diagnostics, exit codes.
-import { readFileSync } from "node:fs";
 import { type Diagnostic, SourceFile, renderDiagnostics } from "../dsl/diagnostics.js";
 import { type CompileOptions, type CompileResult, compileSource } from "../compiler/compile.js";
+import { FileReadError, readTextFile } from "../compiler/load.js";
 
+/** A usage or I/O error: printed as `gancc: message`, exit code 2. */
 export class CliError extends Error {}
+
+/** Runs `fn`, turning the library's errors about the user's files (listed in `kinds`) into CliErrors. */
+export function asUsageError<T>(fn: () => T, kinds: (abstract new (...a: never[]) => Error)[] = []): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof FileReadError || kinds.some((k) => e instanceof k)) throw new CliError((e as Error).message);
+    throw e;
+  }
+}
 
 export function collectSet(value: string, prev: Record<string, string>): Record<string, string> {
   const eq = value.indexOf("=");
@@ -20,14 +31,7 @@ export function parsePositiveInt(name: string) {
 }
 
 export function readText(path: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new CliError(
-      code === "ENOENT" ? `cannot read ${path}: no such file` : code === "EISDIR" ? `cannot read ${path}: it is a directory (give a .gan file)` : `cannot read ${path}: ${(e as Error).message}`,
-    );
-  }
+  return asUsageError(() => readTextFile(path));
 }
 
 export function compileFile(path: string, opts: CompileOptions): CompileResult {

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // The gancc command line: argument parsing, exit codes and printing only.
 // Exit codes: 0 success, 1 the spec has errors (or fmt --check found changes), 2 usage or I/O error.
 import { mkdirSync, writeFileSync } from "node:fs";

@@ -1,35 +1,25 @@
 // The actions of `gancc train` and `gancc translate` (see train.ts for their options): configuration
-// merging and printing only; the work is in src/runtime/train and src/runtime/report.
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
-import { basename, extname, join, resolve } from "node:path";
-import * as tf from "@tensorflow/tfjs";
-import type { Ir } from "../compiler/ir.js";
-import { readIr } from "../compiler/schema.js";
-import { hasErrors } from "../dsl/diagnostics.js";
+// merging and printing only; the work is in src/train, src/apply and src/report.
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { Ir } from "../ir/schema.js";
+import { loadSpecOrIr } from "../compiler/load.js";
 import { BackendUnavailableError, selectBackend, type BackendKind } from "../runtime/backend.js";
-import { IMAGE_EXTENSIONS } from "../data/index.js";
-import { imageFileToTensor, tensorToPng } from "../apply/images.js";
-import { Model } from "../runtime/model.js";
-import { writeTranslatePage } from "../report/index.js";
+import { TranslateError, translateFolder } from "../apply/translate.js";
 import { ConfigError, parseRunConfig, type RunConfig } from "../train/config.js";
 import { TrainError, train } from "../train/trainer.js";
 import { CheckpointError } from "../train/checkpoint.js";
 import { TrainedModelError, loadTrained, type TrainedModel } from "../apply/trained.js";
 import { WeightsError } from "../io/weights.js";
-import { CliError, compileFile, readText, report } from "./common.js";
+import { CliError, asUsageError, readText, report } from "./common.js";
 
-/** A spec (.gan, compiled with --set) or an IR file (.json, written by `gancc compile`). */
+/** A spec (.gan, compiled with --set; diagnostics printed) or an IR file (.json, written by `gancc compile`). */
 function loadSource(path: string, set: Record<string, string | number | boolean>): { ir: Ir; specText?: string } {
-  if (path.endsWith(".json")) {
-    if (Object.keys(set).length) throw new CliError(`--set cannot change an IR file (${path}); pass the .gan spec instead, or compile it again with --set`);
-    const r = readIr(readText(path), path);
-    if (!r.ir) throw new CliError(r.error ?? `${path} is not a gancc IR file`);
-    return { ir: r.ir };
-  }
-  const r = compileFile(path, { set });
-  report(r.diagnostics, r.source, {});
-  if (!r.ir || hasErrors(r.diagnostics)) throw new TrainError(`${path} has errors (above); nothing was trained`, 1);
-  return { ir: r.ir, specText: r.source.text };
+  const r = asUsageError(() => loadSpecOrIr(path, { set }));
+  if (r.error !== undefined) throw new CliError(r.error);
+  if (r.source) report(r.diagnostics, r.source, {});
+  if (!r.ir) throw new TrainError(`${path} has errors (above); nothing was trained`, 1);
+  return { ir: r.ir, specText: r.specText };
 }
 
 async function backend(kind: BackendKind): Promise<{ name: string; reason: string }> {
@@ -122,42 +112,18 @@ export async function runTrain(specArg: string | undefined, o: { data?: string; 
 
 export async function runTranslate(trained: string, o: { net: string; input: string; output: string; backend: BackendKind; size?: number; mode: "eval" | "train" }): Promise<void> {
   const be = await backend(o.backend);
-  const { ir, weights, from } = await loadTrainedOrExplain(trained);
-  const net = ir.nets.find((n) => n.name === o.net);
-  if (!net) throw new CliError(`no net \`${o.net}\` in ${trained} (nets: ${ir.nets.map((n) => n.name).join(", ")})`);
-  if (net.input.kind !== "image" || net.output.kind !== "image") throw new CliError(`\`${o.net}\` does not map images to images`);
-  const size = o.size ?? ir.data.crop;
-  if (!existsSync(o.input) || !statSync(o.input).isDirectory()) throw new CliError(`--input ${o.input} is not a folder`);
-  const files = readdirSync(o.input).filter((f) => IMAGE_EXTENSIONS.includes(extname(f).toLowerCase())).sort();
-  if (!files.length) throw new CliError(`no images in ${o.input} (looked for ${IMAGE_EXTENSIONS.join(" ")})`);
-  mkdirSync(join(o.output, "images"), { recursive: true });
-  const model = new Model(ir, { nets: [o.net], weights });
-  process.stderr.write(`gancc: backend ${be.name}; ${o.net} from ${from}; ${files.length} images at ${size}×${size}\n`);
-  const pairs = [];
-  let failed = 0;
-  for (const f of files) {
-    let x;
-    try {
-      x = await imageFileToTensor(join(o.input, f), net.input.channels, size);
-    } catch (e) {
-      process.stderr.write(`warning: skipped ${join(o.input, f)}: ${(e as Error).message}\n`);
-      failed++;
-      continue;
-    }
-    const y = model.run(o.net, x, { training: o.mode === "train" });
-    const stem = basename(f, extname(f));
-    const inPath = join("images", `${stem}_input.png`);
-    const outPath = join("images", `${stem}_${o.net}.png`);
-    try {
-      writeFileSync(join(o.output, inPath), await tensorToPng(x));
-      writeFileSync(join(o.output, outPath), await tensorToPng(y));
-    } finally {
-      tf.dispose([x, y]);
-    }
-    pairs.push({ name: f, input: inPath, output: outPath });
+  const model = await loadTrainedOrExplain(trained);
+  let r;
+  try {
+    r = await translateFolder(model, {
+      ...o,
+      onStart: ({ files, size }) => process.stderr.write(`gancc: backend ${be.name}; ${o.net} from ${model.from}; ${files} images at ${size}×${size}\n`),
+      onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
+    });
+  } catch (e) {
+    if (e instanceof TranslateError) throw new CliError(e.message);
+    throw e;
   }
-  model.dispose();
-  const page = writeTranslatePage(o.output, pairs, { title: `${ir.spec.name}: ${o.net}`, outputLabel: o.net, info: { spec: `${ir.spec.name} (${ir.spec.sha256.slice(0, 12)})`, weights: from, mode: o.mode, size: `${size}×${size}` } });
-  process.stderr.write(`gancc: wrote ${pairs.length} images${failed ? ` (${failed} skipped)` : ""} and ${resolve(page)}\n`);
-  if (!pairs.length) process.exitCode = 1;
+  process.stderr.write(`gancc: wrote ${r.pairs.length} images${r.skipped ? ` (${r.skipped} skipped)` : ""} and ${resolve(r.page)}\n`);
+  if (!r.pairs.length) process.exitCode = 1;
 }

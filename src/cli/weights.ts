@@ -6,15 +6,11 @@
 // architecture, 2 usage or I/O error (thrown as CliError), 70 internal error.
 import { basename, resolve } from "node:path";
 import { Command, Option } from "commander";
-import type { Ir, IrNet } from "../compiler/ir.js";
-import { readIr } from "../compiler/schema.js";
-import { hasErrors, renderDiagnostics } from "../dsl/diagnostics.js";
+import type { Ir, IrNet } from "../ir/schema.js";
+import { isIrPath, loadSpecOrIr } from "../compiler/load.js";
+import { renderDiagnostics } from "../dsl/diagnostics.js";
 import {
-  SafetensorsError,
   numel,
-  readSafetensorsFileSync,
-  writeSafetensorsFileSync,
-  type SafeTensor,
   type SafetensorsContents,
 } from "../io/safetensors.js";
 import { WeightMappingError, compareTorchKeys, type TorchStateDict } from "../io/torch_names.js";
@@ -30,7 +26,8 @@ import {
   type LoadedWeights,
   type WeightTensors,
 } from "../io/weights.js";
-import { CliError, collectSet, compileFile, parsePositiveInt, readText } from "./common.js";
+import { CliError, asUsageError, collectSet, parsePositiveInt } from "./common.js";
+import { TorchFileError, readTorchFile, torchStateDict, writeTorchStateDict } from "../io/torch_files.js";
 
 /** Where a command's output goes (tests pass their own). */
 export interface CliIO {
@@ -95,23 +92,13 @@ function fmtBytes(n: number): string {
  * file. Undefined when the spec or IR has errors (already reported; the caller exits 1).
  */
 export function loadIrArg(path: string, o: { set?: Record<string, string>; size?: number }, io: CliIO): Ir | undefined {
-  if (path.endsWith(".json")) {
-    if (Object.keys(o.set ?? {}).length || o.size !== undefined) {
-      throw new CliError(`--set and --size apply to .gan specs; ${path} is an IR that is already compiled (recompile its spec to change parameters)`);
-    }
-    const r = readIr(readText(path), path);
-    if (r.error !== undefined || !r.ir) {
-      io.stderr(`gancc: ${r.error ?? `${path}: not a valid gancc IR`}\n`);
-      return undefined;
-    }
-    return r.ir;
-  }
-  const r = compileFile(path, { set: o.set, size: o.size });
-  if (r.diagnostics.length) {
+  const r = asUsageError(() => loadSpecOrIr(path, { set: o.set, size: o.size }));
+  if (isIrPath(path) && r.error !== undefined && (Object.keys(o.set ?? {}).length || o.size !== undefined)) throw new CliError(r.error);
+  if (r.error !== undefined) io.stderr(`gancc: ${r.error}\n`);
+  if (r.diagnostics.length && r.source) {
     const color = io.color ?? (io === processIO && process.stderr.isTTY && !process.env.NO_COLOR);
     io.stderr(renderDiagnostics(r.diagnostics, new Map([[r.source.path, r.source]]), { color: Boolean(color) }) + "\n");
   }
-  if (!r.ir || hasErrors(r.diagnostics)) return undefined;
   return r.ir;
 }
 
@@ -135,22 +122,6 @@ function sameFile(a: string, b: string): boolean {
   return resolve(a) === resolve(b);
 }
 
-function readSafetensorsOrCliError(path: string): SafetensorsContents {
-  if (/\.(pth?|ckpt|bin|tar)$/i.test(path)) {
-    throw new CliError(
-      `${path}: gancc reads PyTorch weights as safetensors, not pickles. Convert it once with Python:\n` +
-        `  python -c "import torch; from safetensors.torch import save_file; ` +
-        `sd = torch.load('${path}', map_location='cpu'); save_file({k: v.contiguous() for k, v in sd.items()}, '${path.replace(/\.[^.]+$/, "")}.safetensors')"`,
-    );
-  }
-  try {
-    return readSafetensorsFileSync(path);
-  } catch (e) {
-    if (e instanceof SafetensorsError) throw new CliError(e.message);
-    throw e;
-  }
-}
-
 /** The first dotted component of each key, with counts: where the file's tensors live. */
 function keyGroups(keys: string[], sep: string): [string, number][] {
   const m = new Map<string, number>();
@@ -160,30 +131,6 @@ function keyGroups(keys: string[], sep: string): [string, number][] {
     m.set(g, (m.get(g) ?? 0) + 1);
   }
   return [...m.entries()];
-}
-
-function stateDictOf(contents: SafetensorsContents, prefixes: string[], file: string): TorchStateDict {
-  const sd: TorchStateDict = {};
-  for (const [k, t] of Object.entries(contents.tensors)) {
-    if (t.data instanceof Float32Array) sd[k] = { shape: t.shape, data: t.data };
-    else if (t.data instanceof Float64Array) sd[k] = { shape: t.shape, data: Float32Array.from(t.data) };
-    else if (k.endsWith("num_batches_tracked")) continue;
-    else if (prefixes.some((p) => k.startsWith(p))) {
-      throw new CliError(`${file}: tensor ${k} is ${t.dtype}; only float tensors (F32, F64) can be imported as weights`);
-    }
-  }
-  return sd;
-}
-
-function writeTorchFile(path: string, sd: TorchStateDict, metadata: Record<string, string>): void {
-  const tensors: Record<string, SafeTensor> = {};
-  for (const [k, v] of Object.entries(sd)) tensors[k] = { dtype: "F32", shape: v.shape, data: v.data };
-  try {
-    writeSafetensorsFileSync(path, tensors, metadata);
-  } catch (e) {
-    if (e instanceof SafetensorsError) throw new CliError(e.message);
-    throw e;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -207,11 +154,11 @@ function runImport(spec: string, o: ImportOpts, io: CliIO): void {
   const out = o.out ?? (nets.length === 1 ? `${nets[0]!.net}.safetensors` : `${ir.spec.name}.safetensors`);
   if (sameFile(out, o.from)) throw new CliError(`--out ${out} is the checkpoint being imported; choose another output file`);
 
-  const contents = readSafetensorsOrCliError(o.from);
+  const contents = asUsageError(() => readTorchFile(o.from), [TorchFileError]);
   if (isWeightsMetadata(contents.metadata)) {
     throw new CliError(`${o.from} is already a gancc weights file (nets ${contents.metadata["nets"]}); inspect it with \`gancc weights inspect ${o.from}\``);
   }
-  const sd = stateDictOf(contents, targets.map((t) => t.prefix), o.from);
+  const sd = asUsageError(() => torchStateDict(contents, targets.map((t) => t.prefix), o.from), [TorchFileError]);
   const source = basename(o.from);
 
   const tensors: WeightTensors = new Map();
@@ -323,13 +270,14 @@ function runExport(file: string, o: ExportOpts, io: CliIO): void {
     const keys = Object.keys(part);
     done.push(`${t.net}: ${keys.length} tensors as ${keys[0] ?? "-"} … ${keys[keys.length - 1] ?? "-"}`);
   }
-  writeTorchFile(out, sd, {
+  const metadata = {
     format: "pt",
     layout: "torch: Conv2d weight OIHW, ConvTranspose2d weight IOHW, Linear weight [out,in]",
     gancc_source: basename(file),
     gancc_spec: `${ir.spec.name} ${ir.spec.sha256}`,
     gancc_nets: targets.map((t) => `${t.net}=${t.prefix}`).join(","),
-  });
+  };
+  asUsageError(() => writeTorchStateDict(out, sd, metadata), [TorchFileError]);
   io.stderr(`wrote ${out} (${done.join("; ")})\n`);
   io.setExitCode(0);
 }
@@ -352,7 +300,7 @@ interface InspectGroup {
 }
 
 function runInspect(file: string, o: { json?: boolean }, io: CliIO): void {
-  const contents = readSafetensorsOrCliError(file);
+  const contents = asUsageError(() => readTorchFile(file), [TorchFileError]);
   const gancc = isWeightsMetadata(contents.metadata);
   let problem: string | undefined;
   let loaded: LoadedWeights | undefined;

@@ -1,8 +1,8 @@
 /**
  * The training data pipeline: open a dataset folder for the IR's data section, then draw
  * batches from a DataLoader. See dataset.ts (layouts, errors), preprocess.ts (the official
- * CycleGAN geometry), decode.ts (pixels and channels), loader.ts (order, prefetch, resume),
- * emoji.ts (the bundled emoji dataset) and glyphs.ts (sans ↔ serif glyph pairs for pix2pix).
+ * CycleGAN geometry), decode.ts (pixels and channels), loader.ts (order, prefetch, resume).
+ * The dataset builders (the bundled emoji set, sans ↔ serif glyphs) are in src/datasets.
  */
 export { DataError, type WarningSink } from "./errors.js";
 export { type Channels, type DecodedImage, decodeImage } from "./decode.js";
@@ -10,19 +10,3 @@ export { type Mode, type PreprocessOptions, type Size, type Transform, outputSiz
 export { type Dataset, type DatasetOptions, type DomainImages, type ImageRef, type Split, domainSides, expectedLayout, openDataset } from "./dataset.js";
 export { type Batch, DataLoader, type LoaderOptions, type LoaderState, type Shape } from "./loader.js";
 export { IMAGE_EXTENSIONS } from "./scan.js";
-export { DEFAULT_SUBSET, EMOJI_PACKAGES, type EmojiBuildOptions, type EmojiBuildResult, buildEmojiDataset, packageImageDir, readEmojiCatalog, selectDefaultSubset } from "../datasets/emoji.js";
-export {
-  DEFAULT_GLYPH_FONTS,
-  DEFAULT_GLYPH_SIZE,
-  type GlyphBuildOptions,
-  type GlyphBuildResult,
-  type GlyphFont,
-  type GlyphLayout,
-  buildGlyphDataset,
-  classifyGlyphPair,
-  defaultGlyphCandidates,
-  glyphLayout,
-  glyphName,
-  resolveFont,
-  splitGlyphNames,
-} from "../datasets/glyphs.js";

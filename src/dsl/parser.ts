@@ -1,6 +1,7 @@
 // The .gan parser: one Chevrotain CstParser (a reused module-level singleton), grammar
 // only — no embedded actions. toAst.ts turns its CST into the AST.
-import { CstParser, EOF, type CstNode, type IParserErrorMessageProvider, type IRecognitionException, type IToken, type TokenType } from "chevrotain";
+import type { CstNode, IParserErrorMessageProvider, IRecognitionException, IToken, TokenType } from "chevrotain";
+import { CstParser, EOF } from "./chevrotain.js";
 import * as T from "./lexer.js";
 
 // ---------------------------------------------------------------- error messages
@@ -75,9 +76,13 @@ const messages: IParserErrorMessageProvider = {
 
 // ---------------------------------------------------------------- grammar (see GRAMMAR.md)
 
-class GanParser extends CstParser {
-  constructor() {
-    super(T.allTokens, { recoveryEnabled: true, maxLookahead: 2, errorMessageProvider: messages });
+/**
+ * The grammar. `validate` runs Chevrotain's grammar checks (ambiguities, left recursion, …); they
+ * cost ~30 ms per start, so the shared instance skips them and a test builds one with them on.
+ */
+export class GanParser extends CstParser {
+  constructor(validate = false) {
+    super(T.allTokens, { recoveryEnabled: true, maxLookahead: 2, errorMessageProvider: messages, skipValidations: !validate });
     this.performSelfAnalysis();
   }
 

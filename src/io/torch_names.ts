@@ -13,6 +13,7 @@
 //   linear kernel        [in,out]                 [out,in]
 //   biases, norm params  [C]                      [C]
 // Both 4-D cases are the same permutation: gancc[h][w][a][b] = torch[b][a][h][w].
+import type { HostTensor } from "./tensor.js";
 
 export type GanccParamOp = "conv" | "conv_transpose" | "instance_norm" | "batch_norm" | "linear";
 export type GanccParamRole = "kernel" | "bias" | "gamma" | "beta" | "moving_mean" | "moving_variance";
@@ -25,18 +26,7 @@ export interface GanccParamSpec {
   role: GanccParamRole;
 }
 
-export interface TorchTensor {
-  shape: number[];
-  data: Float32Array;
-}
-
-export type TorchStateDict = Record<string, TorchTensor>;
-
-/** A value for one gancc parameter, in gancc layout. */
-export interface ParamValue {
-  shape: number[];
-  data: Float32Array;
-}
+export type TorchStateDict = Record<string, HostTensor>;
 
 export class WeightMappingError extends Error {
   constructor(message: string) {
@@ -290,10 +280,10 @@ export function importTorch(
   stateDict: TorchStateDict,
   params: readonly GanccParamSpec[],
   options: MappingOptions = {},
-): Record<string, ParamValue> {
+): Record<string, HostTensor> {
   const where = options.source ? ` in ${options.source}` : "";
   const matches = matchTorchParams(stateDict, params, options);
-  const out: Record<string, ParamValue> = {};
+  const out: Record<string, HostTensor> = {};
   for (const m of matches) {
     const t = stateDict[m.torchKey]!;
     if (t.data.length !== numel(t.shape)) {

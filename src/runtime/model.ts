@@ -3,20 +3,16 @@
  * This is the runtime's entry point; it reads only the IR.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Ir } from "../compiler/ir.js";
+import type { Ir } from "../ir/schema.js";
 import { Net } from "./net.js";
 import { TrainingProgram, type Batch, type IterationResult } from "./program.js";
-
-export interface ParamValues {
-  shape: number[];
-  data: Float32Array;
-}
+import type { HostTensor } from "../io/tensor.js";
 
 export interface ModelOptions {
   /** seed for initial weights (default: the spec's train.seed) */
   seed?: number;
   /** initial values by parameter name (IR names, gancc layout); others are initialised */
-  weights?: ReadonlyMap<string, ParamValues>;
+  weights?: ReadonlyMap<string, HostTensor>;
   /** instantiate only these nets (default: all) */
   nets?: string[];
 }
@@ -64,15 +60,15 @@ export class Model {
   }
 
   /** Every parameter's current value (gancc names and layout). */
-  async read(): Promise<Map<string, ParamValues>> {
-    const out = new Map<string, ParamValues>();
+  async read(): Promise<Map<string, HostTensor>> {
+    const out = new Map<string, HostTensor>();
     for (const n of this.nets.values()) for (const [k, v] of await n.read()) out.set(k, v);
     return out;
   }
 
   /** Sets parameters by name. Unless `partial`, every parameter of every net must be given. */
-  load(values: ReadonlyMap<string, ParamValues>, opts: { partial?: boolean } = {}): void {
-    const byNet = new Map<string, Map<string, ParamValues>>();
+  load(values: ReadonlyMap<string, HostTensor>, opts: { partial?: boolean } = {}): void {
+    const byNet = new Map<string, Map<string, HostTensor>>();
     for (const [name, v] of values) {
       const net = name.split("/")[0]!;
       if (!this.nets.has(net)) {

@@ -10,8 +10,9 @@
  * needs are kept by tfjs's gradient tape itself (it holds its own reference), so releasing early
  * frees exactly the activations nothing needs any more.
  */
+import type { HostTensor } from "../io/tensor.js";
 import * as tf from "@tensorflow/tfjs";
-import type { IrNet, IrNode } from "../compiler/ir.js";
+import type { IrNet, IrNode } from "../ir/schema.js";
 import { initialValue } from "./init.js";
 import { FUSIBLE, LOWERINGS, type FusedActivation, type ForwardContext, type Lowering } from "./layers.js";
 import { Rng } from "./rng.js";
@@ -133,8 +134,8 @@ export class Net {
   }
 
   /** Current values of every parameter (copies), by name. */
-  async read(): Promise<Map<string, { shape: number[]; data: Float32Array }>> {
-    const out = new Map<string, { shape: number[]; data: Float32Array }>();
+  async read(): Promise<Map<string, HostTensor>> {
+    const out = new Map<string, HostTensor>();
     for (const [name, v] of this.variables) out.set(name, { shape: [...v.shape], data: (await v.data()) as Float32Array });
     return out;
   }

@@ -20,8 +20,9 @@
  * Every value is released when the iteration ends; tensors inside each step live in tf.tidy
  * scopes, so `tf.memory().numTensors` is the same after every iteration.
  */
+import type { HostTensor } from "../io/tensor.js";
 import * as tf from "@tensorflow/tfjs";
-import type { Ir, IrStep, IrValue } from "../compiler/ir.js";
+import type { Ir, IrStep, IrValue } from "../ir/schema.js";
 import { VALUE_OPS } from "./criteria.js";
 import type { Net } from "./net.js";
 import { Optimizer } from "./optim.js";
@@ -57,7 +58,7 @@ const OOM = /memory access out of bounds|out of memory|Cannot enlarge memory|Abo
 
 export interface ProgramState {
   rng: RngState;
-  optimizers: { t: number; slots: Map<string, { shape: number[]; data: Float32Array }> }[];
+  optimizers: { t: number; slots: Map<string, HostTensor> }[];
   pools: Record<string, PoolState>;
 }
 

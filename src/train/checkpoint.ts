@@ -11,10 +11,11 @@
  * checkpoint whose two files are complete, so a crash at any moment leaves the previous
  * checkpoint usable. Older checkpoints beyond `keep` are deleted after the new one is in place.
  */
+import type { HostTensor } from "../io/tensor.js";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
-import type { Ir } from "../compiler/ir.js";
+import type { Ir } from "../ir/schema.js";
 import type { LoaderState } from "../data/index.js";
 import type { Model } from "../runtime/model.js";
 import type { ProgramState } from "../runtime/program.js";
@@ -141,7 +142,7 @@ function prune(dir: string, keep: number): void {
 
 export interface LoadedCheckpoint {
   manifest: CheckpointManifest;
-  weights: Map<string, { shape: number[]; data: Float32Array }>;
+  weights: Map<string, HostTensor>;
   program: ProgramState;
 }
 
@@ -167,8 +168,8 @@ export function loadCheckpoint(dir: string, manifestFile = join(dir, "latest.jso
     const why = e instanceof SafetensorsError ? e.message : String(e);
     throw new CheckpointError(`the checkpoint's tensors cannot be read: ${why}`);
   }
-  const weights = new Map<string, { shape: number[]; data: Float32Array }>();
-  const slots = manifest.optimizers.map(() => new Map<string, { shape: number[]; data: Float32Array }>());
+  const weights = new Map<string, HostTensor>();
+  const slots = manifest.optimizers.map(() => new Map<string, HostTensor>());
   const pools: ProgramState["pools"] = {};
   for (const [id, p] of Object.entries(manifest.pools)) pools[id] = { size: p.size, swap: p.swap, shape: p.shape, images: new Array(p.count) };
   for (const [name, t] of Object.entries(contents.tensors)) {

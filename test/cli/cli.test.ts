@@ -4,13 +4,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { readIr } from "../../src/compiler/schema.js";
+import { readIr } from "../../src/ir/validate.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "gancc-cli-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function gancc(...args: string[]) {
-  const r = spawnSync(process.execPath, ["src/cli/bin.js", ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+  const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 

@@ -16,7 +16,7 @@ beforeAll(async () => {
 afterAll(() => tmp.cleanup());
 
 function gancc(...args: string[]) {
-  const r = spawnSync(process.execPath, ["src/cli/bin.js", ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+  const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 const SMALL = ["--set", "nf=2", "--set", "size=8"];

@@ -2,10 +2,10 @@
 import { readFileSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs";
 import { compileSource } from "../../src/compiler/compile.js";
-import type { Ir, IrNet } from "../../src/compiler/ir.js";
+import type { Ir, IrNet } from "../../src/ir/schema.js";
 import { readSafetensorsFileSync, tensorAsFloat32, type SafetensorsContents } from "../../src/io/safetensors.js";
 import { importTorch, type GanccParamSpec, type TorchStateDict } from "../../src/io/torch_names.js";
-import type { ParamValues } from "../../src/runtime/model.js";
+import type { HostTensor } from "../../src/io/tensor.js";
 
 export const FIXTURES = "test/parity/fixtures";
 
@@ -54,8 +54,8 @@ export function torchDict(f: SafetensorsContents, prefix: string): TorchStateDic
 }
 
 /** Weights of every net of `ir` from torch-named tensors `<net>.<key>` (e.g. `G_AB.model.1.weight`). */
-export function weightsFrom(f: SafetensorsContents, ir: Ir, keyPrefix = ""): Map<string, ParamValues> {
-  const out = new Map<string, ParamValues>();
+export function weightsFrom(f: SafetensorsContents, ir: Ir, keyPrefix = ""): Map<string, HostTensor> {
+  const out = new Map<string, HostTensor>();
   for (const net of ir.nets) {
     const vals = importTorch(torchDict(f, `${keyPrefix}${net.name}.`), paramSpecs(net), { prefix: `${keyPrefix}${net.name}.` });
     for (const [k, v] of Object.entries(vals)) out.set(k, v);
