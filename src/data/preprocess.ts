@@ -23,11 +23,11 @@
  * evaluation image is always the same pixels: resize_and_crop and resize → crop×crop;
  * crop → centre crop; scale_width(_and_crop) → width crop (and a centre crop).
  *
- * Random draws per image, in this order, from the caller's seeded Rng (rng.ts): crop left
- * x ∈ [0, W − crop], crop top y ∈ [0, H − crop] (for modes that crop), then the flip (when
- * flip is on). Nothing else in the pipeline draws, so a run is reproducible and resumable.
+ * Random draws per image, in this order, from the caller's seeded Rng (src/runtime/rng.ts):
+ * crop left x ∈ [0, W − crop], crop top y ∈ [0, H − crop] (for modes that crop), then the
+ * flip (when flip is on). Nothing else in the pipeline draws, so a run is reproducible and resumable.
  */
-import type { IrData } from "../compiler/ir.js";
+import type { IrData } from "../ir/schema.js";
 import type { Rng } from "../runtime/rng.js";
 
 export type Preprocess = IrData["preprocess"];

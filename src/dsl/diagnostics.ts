@@ -158,11 +158,6 @@ export class SourceFile {
   }
 }
 
-/** Joins two spans (from the start of `a` to the end of `b`). */
-export function joinSpans(a: Span, b: Span): Span {
-  return { file: a.file, start: a.start, end: b.end, line: a.line, col: a.col, endLine: b.endLine, endCol: b.endCol };
-}
-
 /** A span for things that come from outside any file (e.g. --set on the command line). */
 export function syntheticSpan(file: string): Span {
   return { file, start: 0, end: 0, line: 1, col: 1, endLine: 1, endCol: 1 };

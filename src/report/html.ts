@@ -195,7 +195,10 @@ function headerSection(info: RunReportInfo): string {
   const last = records?.at(-1);
   if (last) {
     rows.push(["training time", escapeHtml(duration(last.time))]);
-    if (last.lr !== undefined) rows.push(["learning rate", escapeHtml(lrText(last.lr))]);
+    // held-out evaluation records carry no lr: show the latest training record's
+    let lr: LearningRate | undefined;
+    for (let i = records!.length - 1; i >= 0 && lr === undefined; i--) lr = records![i]!.lr;
+    if (lr !== undefined) rows.push(["learning rate", escapeHtml(lrText(lr))]);
   }
   rows.push(["page updated", escapeHtml(dateText(info.updated ?? new Date()))]);
   let out = `<table class="meta">\n${rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${v}</td></tr>`).join("\n")}\n</table>`;

@@ -1,13 +1,15 @@
 /**
  * The training log: `<runDir>/metrics.jsonl`, one JSON object per line.
  *
- *   {"iteration":120,"epoch":2,"time":35.2,"lr":0.0002,"losses":{"gan_A":0.25,"cycle_A":1.3}}
+ *   {"iteration":120,"epoch":2,"time":35.2,"lr":{"generator":0.0002,"discriminator":0.0001},"losses":{"gan_A":0.25,"cycle_A":1.3}}
  *
  * - `iteration`: the global iteration count after the step (1-based, keeps counting across
  *   epochs and across a resume); `epoch`: the epoch the iteration belongs to (1-based);
  *   `time`: seconds of training since the run started (a resumed run continues from the
  *   last kept record's time, so downtime is not counted); `lr`: the learning rate, one
- *   number or one per optimizer/step (`{"generator": 2e-4, "discriminator": 2e-4}`);
+ *   number or one per training step keyed by the step's loss name (the trainer writes the
+ *   latter: `{"generator": 2e-4, "discriminator": 1e-4}`, see `stepLearningRates`); held-out
+ *   evaluation records have no `lr`;
  *   `losses`: every logged loss term by name.
  * - JSON has no NaN/Infinity, so non-finite loss values (a diverging run) are written as the
  *   strings "NaN", "Infinity", "-Infinity" and read back as numbers.

@@ -17,7 +17,7 @@
  * for checkpoints, together with the step count.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { IrOptimizer } from "../compiler/ir.js";
+import type { IrOptimizer } from "../ir/schema.js";
 
 export interface SlotValue {
   shape: number[];
@@ -147,7 +147,7 @@ export class Optimizer {
   }
 }
 
-/** Learning-rate multiplier for an epoch (0-based) — see tables.ts SCHEDULES for the formulas. */
+/** Learning-rate multiplier for an epoch (0-based) — see src/compiler/tables.ts SCHEDULES for the formulas. */
 export function lrMultiplier(schedule: { kind: string; after?: number; every?: number; gamma?: number }, epoch: number, epochs: number): number {
   switch (schedule.kind) {
     case "constant":

@@ -1,6 +1,7 @@
 /**
  * Held-out evaluation: mean L1 between a generator's translation and the ground truth on the
- * test split, for every translation the IR implies (nothing recipe-specific):
+ * test split, for every translation the IR implies (nothing recipe-specific), by every
+ * generator (an image → image net that is not a critic, any channel count: see generators.ts):
  *   - supervised: a loss compares `G(X)` with domain `Y` (pix2pix's l1(G(A), B)), or
  *   - adversarial: a discriminator judges `G(X)` (directly, through pool/detach/concat) and also
  *     judges real images of domain `Y` (CycleGAN's D_B(G_AB(A)) and D_B(B)).
@@ -13,9 +14,10 @@
  * statistics, no dropout).
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Ir, IrData, IrValue } from "../compiler/ir.js";
+import type { Ir, IrData, IrValue } from "../ir/schema.js";
 import { DataLoader, openDataset, type Dataset } from "../data/index.js";
 import type { Model } from "../runtime/model.js";
+import { imageGenerators } from "./generators.js";
 
 export interface Translation {
   net: string;
@@ -37,8 +39,9 @@ export function translations(ir: Ir): Translation[] {
     const name = `test_L1 ${net}(${from})→${to}`;
     out.set(name, { net, from, to, name });
   };
+  const gens = imageGenerators(ir);
   const isGenOfDomain = (v: IrValue | undefined): v is IrValue =>
-    v?.op === "apply" && role.get(v.attrs.net as string) === "generator" && domainOf(byId.get(v.inputs[0]!)) !== undefined;
+    v?.op === "apply" && gens.has(v.attrs.net as string) && domainOf(byId.get(v.inputs[0]!)) !== undefined;
   // supervised targets
   for (const v of ir.values) {
     if (v.op !== "l1" && v.op !== "mse") continue;

@@ -1,14 +1,16 @@
 /**
  * What to show in the sample grids, derived from the IR's loss graph (nothing recipe-specific):
- * for every generator applied directly to a domain (`G_AB(A)`), one grid whose columns are the
+ * for every generator (an image → image net that is not a critic, any channel count: see
+ * generators.ts) applied directly to a domain (`G_AB(A)`), one grid whose columns are the
  * real images, the translation, and every generator applied to that translation
  * (`G_BA(G_AB(A))`, a reconstruction). With paired data the other domains of the same item are
  * added as columns (the ground truth a translation should match).
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Ir, IrValue } from "../compiler/ir.js";
+import type { Ir, IrValue } from "../ir/schema.js";
 import type { Model } from "../runtime/model.js";
 import type { GridImage } from "../report/index.js";
+import { imageGenerators } from "./generators.js";
 
 export interface SampleColumn {
   label: string;
@@ -25,8 +27,8 @@ export interface SampleGridSpec {
 
 export function sampleGrids(ir: Ir): SampleGridSpec[] {
   const byId = new Map(ir.values.map((v) => [v.id, v]));
-  const role = new Map(ir.nets.map((n) => [n.name, n.role]));
-  const isGen = (v: IrValue) => v.op === "apply" && role.get(v.attrs.net as string) === "generator";
+  const gens = imageGenerators(ir);
+  const isGen = (v: IrValue) => v.op === "apply" && gens.has(v.attrs.net as string);
   const paired = ir.data.layout !== "unpaired";
   const grids: SampleGridSpec[] = [];
   const seen = new Set<string>();

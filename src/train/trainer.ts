@@ -10,16 +10,17 @@
  *   metrics.jsonl, samples/, curves/, index.html, report.json   see ../report/reporter.ts
  *
  * Per iteration: the next batch → the schedule's learning-rate factor for its epoch →
- * `TrainingProgram.runIteration` (every step of the recipe) → metrics and progress; every
- * `checkpointEvery` iterations and at the end of each epoch a checkpoint; at the end of each
- * epoch sample grids and the HTML report. A non-finite loss stops the run, naming the term and
- * iteration, without writing a checkpoint (the last good one stays). An interrupt (SIGINT)
- * finishes the iteration, writes a checkpoint and stops.
+ * `TrainingProgram.runIteration` (every step of the recipe) → metrics (the losses and every
+ * step's learning rate) and progress; every `checkpointEvery` iterations and at the end of
+ * each epoch a checkpoint; at the end of every `sampleEveryEpochs`-th epoch sample grids and
+ * the held-out L1 (evaluate.ts); at the end of each epoch the HTML report. A non-finite loss
+ * stops the run, naming the term and iteration, without writing a checkpoint (the last good
+ * one stays). An interrupt (SIGINT) finishes the iteration, writes a checkpoint and stops.
  */
 import { existsSync, mkdirSync, readdirSync, rmSync, statfsSync, writeFileSync, readFileSync, accessSync, constants } from "node:fs";
 import { join, resolve } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import type { Ir } from "../compiler/ir.js";
+import type { Ir } from "../ir/schema.js";
 import { DataError, DataLoader, openDataset, type Batch as DataBatch, type Dataset } from "../data/index.js";
 import { Model } from "../runtime/model.js";
 import { lrMultiplier } from "../runtime/optim.js";
@@ -88,6 +89,24 @@ export function flatTermNames(ir: Ir): Map<string, string> {
 function flatten(names: Map<string, string>, losses: Record<string, Record<string, number>>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [loss, terms] of Object.entries(losses)) for (const [t, v] of Object.entries(terms)) out[names.get(`${loss}\u0000${t}`) ?? `${loss}.${t}`] = v;
+  return out;
+}
+
+/**
+ * The learning rate each training step uses this iteration (its optimizer's `lr` times the
+ * schedule's factor), keyed by the step's loss name (`{generator: 2e-4, discriminator: 1e-4}`,
+ * the `lr` of metrics.jsonl); `loss#k` (k = 1, 2, …) where several steps train one loss.
+ */
+export function stepLearningRates(ir: Ir, lrScale: number): Record<string, number> {
+  const count = new Map<string, number>();
+  for (const s of ir.train.steps) count.set(s.loss, (count.get(s.loss) ?? 0) + 1);
+  const seen = new Map<string, number>();
+  const out: Record<string, number> = {};
+  for (const s of ir.train.steps) {
+    const k = (seen.get(s.loss) ?? 0) + 1;
+    seen.set(s.loss, k);
+    out[count.get(s.loss)! > 1 ? `${s.loss}#${k}` : s.loss] = s.optimizer.lr * lrScale;
+  }
   return out;
 }
 
@@ -237,10 +256,11 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     });
     lastSaved = iteration;
   };
-  const runEvaluation = async () => {
+  // `ep`: the 1-based epoch the evaluation belongs to (0: the untrained nets)
+  const runEvaluation = async (ep: number) => {
     if (!evalTs.length || !evalSet.set) return;
     const m = await evaluate(model, evalTs, evalSet.set);
-    reporter.log({ iteration, epoch, losses: m });
+    reporter.log({ iteration, epoch: ep, losses: m });
     progress.message(`held-out ${Object.entries(m).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(", ")}`);
   };
   const writeSamples = async (ep: number, caption?: string) => {
@@ -258,7 +278,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   try {
     if (!resumed) {
       await writeSamples(0); // the untrained nets, for comparison
-      await runEvaluation();
+      await runEvaluation(0);
     }
     await reporter.write({ state: "running" });
     while (epoch < epochs && (o.maxIterations === undefined || iteration < o.maxIterations)) {
@@ -289,7 +309,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       iteration += 1;
       epochIteration += 1;
       const flat = flatten(names, lastLosses);
-      reporter.log({ iteration, epoch, lr: ir.train.steps[0]!.optimizer.lr * lrScale, losses: flat });
+      // metrics.jsonl counts epochs from 1 (the loader's `epoch` is 0-based)
+      reporter.log({ iteration, epoch: epoch + 1, lr: stepLearningRates(ir, lrScale), losses: flat });
       progress.update({ epoch: epoch + 1, iteration: epochIteration, losses: flat });
       const stop = o.shouldStop?.() ?? false;
       if (b.lastInEpoch) {
@@ -299,7 +320,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         await checkpoint();
         if (epoch % (o.sampleEveryEpochs ?? 1) === 0 || epoch === epochs) {
           await writeSamples(epoch);
-          await runEvaluation();
+          await runEvaluation(epoch);
         }
         await reporter.write();
       } else if (iteration % checkpointEvery === 0 || stop) {
@@ -315,7 +336,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     const weights = await model.read();
     await saveWeights(join(runDir, "weights.safetensors"), { ir, tensors: weights, extraMetadata: { iteration: String(iteration) } });
     // a run stopped inside an epoch shows where it got to (a finished epoch already has its grids)
-    if (epochIteration > 0) await runEvaluation();
+    if (epochIteration > 0) await runEvaluation(epoch + 1);
     if (epochIteration > 0) await writeSamples(epoch + 1, `iteration ${iteration}: epoch ${epoch + 1} was stopped after ${epochIteration} of ${perEpoch} iterations`);
     await reporter.write({ state: state === "finished" ? "finished" : "stopped", error: state === "stopped" ? `stopped at iteration ${iteration} (resume with --resume ${runDir})` : undefined, endTime: new Date() });
     progress.finish({ state: state === "finished" ? "finished" : "stopped" });

@@ -3,16 +3,16 @@
 // to it is the rendered diagnostics a user would see. Regenerate the goldens with
 //   UPDATE_GOLDEN=1 npx vitest run test/compiler/corpus.test.ts
 // and read the diff: a changed golden is a changed user-facing message.
-import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { compileSource } from "../../src/compiler/compile.js";
 import { type Diagnostic, renderDiagnostic, renderDiagnostics } from "../../src/dsl/diagnostics.js";
+import { expectGolden } from "./golden.js";
 
 const DIR = join(dirname(fileURLToPath(import.meta.url)), "corpus");
 const REL = "test/compiler/corpus";
-const UPDATE = process.env.UPDATE_GOLDEN === "1";
 const FILES = readdirSync(DIR)
   .filter((f) => f.endsWith(".gan"))
   .sort();
@@ -71,15 +71,9 @@ describe("corpus of wrong specs", () => {
       }
       expect(rendered).toMatch(CARET_LINE);
 
-      // the golden
-      const golden = join(DIR, name.replace(/\.gan$/, ".txt"));
-      const actual = `${rendered}\n`;
-      if (UPDATE) {
-        writeFileSync(golden, actual);
-        return;
-      }
-      expect(existsSync(golden), `missing golden ${REL}/${name.replace(/\.gan$/, ".txt")}; run with UPDATE_GOLDEN=1`).toBe(true);
-      expect(actual).toBe(readFileSync(golden, "utf8"));
+      // the golden: a missing one fails; UPDATE_GOLDEN=1 writes it
+      const txt = name.replace(/\.gan$/, ".txt");
+      expectGolden(join(DIR, txt), `${rendered}\n`, { label: `${REL}/${txt}` });
     });
   });
 

@@ -1,14 +1,22 @@
 // The shipped specs: golden IR, the paper's parameter counts, formatting, stable names.
-import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+// A spec without its golden IR fails; write or refresh the goldens with
+//   UPDATE_GOLDEN=1 npx vitest run test/compiler/specs.test.ts
+// and read the diff.
+import { readFileSync, readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { readIr, validateIr } from "../../src/compiler/schema.js";
+import { readIr, validateIr } from "../../src/ir/validate.js";
 import { summarize } from "../../src/compiler/summary.js";
 import { format } from "../../src/dsl/index.js";
 import { compileSource } from "../../src/compiler/compile.js";
 import { CYCLEGAN, compile, edit, expectNo } from "./harness.js";
+import { expectGolden } from "./golden.js";
 
 const SPECS = readdirSync("specs").filter((f) => f.endsWith(".gan")).sort();
-const update = process.env.UPDATE_GOLDEN === "1";
+
+it("has no golden IR without its spec", () => {
+  const stale = readdirSync("test/golden/ir").filter((f) => !SPECS.includes(f.replace(/\.ir\.json$/, ".gan")));
+  expect(stale).toEqual([]);
+});
 
 describe.each(SPECS)("specs/%s", (name) => {
   const file = `specs/${name}`;
@@ -25,7 +33,7 @@ describe.each(SPECS)("specs/%s", (name) => {
     expect(validateIr(ir)).toBeUndefined();
     const golden = `test/golden/ir/${name.replace(/\.gan$/, "")}.ir.json`;
     const json = JSON.stringify(ir, null, 1) + "\n";
-    if (update || !existsSync(golden)) writeFileSync(golden, json);
+    expectGolden(golden, json); // a missing golden fails; UPDATE_GOLDEN=1 writes it
     expect(json).toBe(readFileSync(golden, "utf8"));
     expect(readIr(json, golden).ir).toEqual(ir);
   });

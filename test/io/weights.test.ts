@@ -1,4 +1,4 @@
-// gancc weights files (src/runtime/weights.ts): parameter lists from the IR, PyTorch naming,
+// gancc weights files (src/io/weights.ts): parameter lists from the IR, PyTorch naming,
 // save/load round trips, validation errors, and the PyTorch CycleGAN parity fixture.
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { compileSource } from "../../src/compiler/compile.js";
-import type { Ir, IrNet } from "../../src/compiler/ir.js";
+import type { Ir, IrNet } from "../../src/ir/schema.js";
 import { decodeSafetensors, encodeSafetensors, readSafetensorsFileSync, type SafetensorsContents } from "../../src/io/safetensors.js";
 import { WeightMappingError, permute, type TorchStateDict } from "../../src/io/torch_names.js";
 import {

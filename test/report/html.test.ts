@@ -10,7 +10,8 @@ import {
   writeTranslatePage,
   type RunHeader,
 } from "../../src/report/html.js";
-import { readMetrics } from "../../src/report/metrics.js";
+import { readMetrics, type MetricsRecord } from "../../src/report/metrics.js";
+import { formatTick } from "../../src/report/plot.js";
 import { RunReporter } from "../../src/report/reporter.js";
 
 let dir: string;
@@ -140,6 +141,18 @@ describe("run report", () => {
     expect(html).not.toContain("refresh");
     const path = writeRunReport(dir, { header, status: { state: "finished", endTime: "2025-01-03" } });
     expect(readFileSync(path, "utf8")).toContain(`<span class="status finished">finished</span>`);
+  });
+
+  it("shows every step's learning rate, also when the last record is a held-out evaluation without one", () => {
+    const records: MetricsRecord[] = [
+      { iteration: 1, epoch: 1, time: 1, lr: { generator: 2e-4, discriminator: 1e-4 }, losses: { gan_A: 1 } },
+      { iteration: 2, epoch: 1, time: 2, lr: { generator: 1e-4, discriminator: 5e-5 }, losses: { gan_A: 0.5 } },
+      { iteration: 2, epoch: 1, time: 3, losses: { "test_L1 G_AB(A)→B": 0.3 } },
+    ];
+    const html = renderRunReport({ header, status: { state: "running" }, records, refreshSeconds: 0 });
+    const row = html.match(/<tr><th>learning rate<\/th><td>([^<]*)<\/td><\/tr>/);
+    expect(row, "no learning rate row").not.toBeNull();
+    expect(row![1]).toBe(`generator ${formatTick(1e-4)}, discriminator ${formatTick(5e-5)}`);
   });
 
   it("quotes argv for display", () => {

@@ -7,11 +7,11 @@ import { existsSync, readFileSync, statSync, truncateSync, writeFileSync } from 
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compileSource } from "../../src/compiler/compile.js";
-import type { Ir } from "../../src/compiler/ir.js";
+import type { Ir } from "../../src/ir/schema.js";
 import { readMetrics } from "../../src/report/index.js";
-import { TrainError, checkRunDir, train, type TrainOptions } from "../../src/train/trainer.js";
+import { TrainError, checkRunDir, stepLearningRates, train, type TrainOptions } from "../../src/train/trainer.js";
 import { loadWeights } from "../../src/io/weights.js";
-import { makeUnpaired, tempDir } from "../data/fixtures.js";
+import { makeUnpaired, tempDir, writePng } from "../data/fixtures.js";
 import { useBackend } from "../runtime/kernels/setup.js";
 
 const TINY = readFileSync("specs/tiny.gan", "utf8");
@@ -57,10 +57,14 @@ describe("gancc train (runtime)", () => {
     }
     const metrics = readMetrics(join(runDir, "metrics.jsonl"));
     expect(metrics.map((m) => m.iteration)).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
+    expect(metrics.map((m) => m.epoch)).toEqual(Array.from({ length: 16 }, (_, i) => Math.floor(i / 4) + 1)); // 1-based, as documented
     expect(Object.keys(metrics[0]!.losses).sort()).toEqual(["D_A", "D_B", "cycle_A", "cycle_B", "gan_A", "gan_B", "idt_A", "idt_B"]);
-    // linear_decay(after: 2) over 4 epochs: lr factor 1, 1, 2/3, 1/3 (the official formula)
-    const lrs = [...new Set(metrics.map((m) => (m.lr as number) / 2e-4))].map((x) => Number(x.toFixed(6)));
-    expect(lrs).toEqual([1, 1 - 1 / 3, 1 - 2 / 3].map((x) => Number(x.toFixed(6))));
+    // linear_decay(after: 2) over 4 epochs: lr factor 1, 1, 2/3, 1/3 (the official formula), for each step
+    for (const m of metrics) expect(Object.keys(m.lr as Record<string, number>).sort()).toEqual(["discriminator", "generator"]);
+    for (const step of ["generator", "discriminator"]) {
+      const lrs = [...new Set(metrics.map((m) => (m.lr as Record<string, number>)[step]! / 2e-4))].map((x) => Number(x.toFixed(6)));
+      expect(lrs, step).toEqual([1, 1 - 1 / 3, 1 - 2 / 3].map((x) => Number(x.toFixed(6))));
+    }
     // the report links only files that exist, and shows samples of every epoch
     const html = readFileSync(join(runDir, "index.html"), "utf8");
     const links = [...html.matchAll(/(?:src|href)="([^"#]+)"/g)].map((m) => decodeURIComponent(m[1]!));
@@ -163,5 +167,65 @@ describe("gancc train (runtime)", () => {
     const late = cyc(m.slice(-30));
     expect(late, `cycle loss: first 30 iterations ${early.toFixed(3)}, last 30 ${late.toFixed(3)}`).toBeLessThan(0.75 * early);
     await useBackend("cpu");
+  });
+});
+
+describe("per-step learning rates", () => {
+  // tiny.gan with the discriminator's step at half the generator's learning rate
+  const DUAL_LR = TINY.replace("step discriminator updates D_A, D_B with adam(lr: lr,", "step discriminator updates D_A, D_B with adam(lr: lr / 2,");
+  const dualLr = () => {
+    const r = compileSource(DUAL_LR, "specs/tiny.gan", { set: { nf: 2, size: 8 } });
+    if (!r.ir) throw new Error(r.diagnostics.map((d) => d.message).join("\n"));
+    return r.ir;
+  };
+
+  it("are each step's optimizer lr times the schedule's factor, keyed by the step's loss", () => {
+    expect(DUAL_LR).not.toBe(TINY);
+    const ir = dualLr();
+    expect(stepLearningRates(ir, 1)).toEqual({ generator: 2e-4, discriminator: 1e-4 });
+    expect(stepLearningRates(ir, 0.5)).toEqual({ generator: 1e-4, discriminator: 5e-5 });
+    // two steps of one loss (each with its own optimizer) are told apart
+    const twice: Ir = { ...ir, train: { ...ir.train, steps: [...ir.train.steps, { ...ir.train.steps[1]!, optimizer: { ...ir.train.steps[1]!.optimizer, lr: 3e-4 } }] } };
+    expect(stepLearningRates(twice, 1)).toEqual({ generator: 2e-4, "discriminator#1": 1e-4, "discriminator#2": 3e-4 });
+  });
+
+  it("are logged per step in metrics.jsonl and shown in the report", async () => {
+    const runDir = join(tmp.dir, "dual-lr");
+    await train(opts(runDir, { ir: dualLr(), specText: DUAL_LR, maxIterations: 3 }));
+    const logged = readMetrics(join(runDir, "metrics.jsonl")).filter((m) => m.lr !== undefined);
+    expect(logged.map((m) => m.iteration)).toEqual([1, 2, 3]);
+    for (const m of logged) expect(m.lr).toEqual({ generator: 2e-4, discriminator: 1e-4 });
+    const html = readFileSync(join(runDir, "index.html"), "utf8");
+    expect(html).toMatch(/<th>learning rate<\/th><td>generator [^<]*, discriminator [^<]*<\/td>/);
+  });
+});
+
+describe("1-channel (grayscale) generators", () => {
+  const GRAY_FILE = "test/train/fixtures/tiny_gray.gan";
+  const GRAY = readFileSync(GRAY_FILE, "utf8");
+
+  it("get sample grids and the held-out L1 like RGB ones", async () => {
+    const r = compileSource(GRAY, GRAY_FILE, { set: { nf: 2, size: 8 } });
+    if (!r.ir) throw new Error(r.diagnostics.map((d) => d.message).join("\n"));
+    expect(r.ir.nets.find((n) => n.name === "G_AB")!.output.channels).toBe(1);
+    // grayscale images; the test split pairs by file name (ground truth for the held-out L1)
+    const root = join(tmp.dir, "gray-data");
+    const gray = (v: number) => Array.from({ length: 12 * 12 }, (_, i) => (i * 7 + v) & 255);
+    for (let i = 0; i < 3; i++) {
+      await writePng(join(root, "trainA", `a${i}.png`), 12, 12, 1, gray(i));
+      await writePng(join(root, "trainB", `b${i}.png`), 12, 12, 1, gray(100 + i));
+    }
+    for (const side of ["A", "B"]) await writePng(join(root, `test${side}`, "x0.png"), 12, 12, 1, gray(side === "A" ? 5 : 50));
+    const runDir = join(tmp.dir, "gray");
+    await train(opts(runDir, { ir: r.ir, specText: GRAY, source: GRAY_FILE, data: root, maxIterations: 2 }));
+    expect(existsSync(join(runDir, "samples/epoch_0000_A_G_AB.png"))).toBe(true);
+    expect(existsSync(join(runDir, "samples/epoch_0000_B_G_BA.png"))).toBe(true);
+    const evals = readMetrics(join(runDir, "metrics.jsonl")).filter((m) => m.losses["test_L1 G_AB(A)→B"] !== undefined);
+    expect(evals.map((m) => [m.iteration, m.epoch])).toEqual([
+      [0, 0],
+      [2, 1],
+    ]);
+    for (const m of evals) expect(Number.isFinite(m.losses["test_L1 G_BA(B)→A"])).toBe(true);
+    expect(readFileSync(join(runDir, "index.html"), "utf8")).toContain("G_BA(G_AB(A))");
   });
 });
