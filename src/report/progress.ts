@@ -21,6 +21,11 @@ export interface ProgressStream {
   columns?: number;
 }
 
+/** Where progress and warnings go unless the caller gives a stream: the terminal's stderr. */
+export function defaultProgressStream(): ProgressStream {
+  return process.stderr;
+}
+
 export interface ProgressOptions {
   epochs: number;
   itersPerEpoch: number;
@@ -146,7 +151,7 @@ export class ProgressReporter {
   private barEpoch = 1;
 
   constructor(options: ProgressOptions) {
-    this.stream = options.stream ?? process.stderr;
+    this.stream = options.stream ?? defaultProgressStream();
     this.clock = options.clock ?? (() => performance.now());
     this.tty = options.tty ?? this.stream.isTTY === true;
     this.epochs = Math.max(1, options.epochs);

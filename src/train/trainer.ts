@@ -25,7 +25,7 @@ import { DataError, DataLoader, openDataset, type Batch as DataBatch, type Datas
 import { Model } from "../runtime/model.js";
 import { lrMultiplier } from "../runtime/optim.js";
 import { NonFiniteLossError, OutOfMemoryError } from "../runtime/program.js";
-import { RunReporter, ProgressReporter, type ProgressStream } from "../report/index.js";
+import { RunReporter, ProgressReporter, defaultProgressStream, type ProgressStream } from "../report/index.js";
 import { saveWeights } from "../io/weights.js";
 import { CheckpointError, irHash, loadCheckpoint, saveCheckpoint, type CheckpointManifest } from "./checkpoint.js";
 import { renderSamples, sampleGrids } from "./samples.js";
@@ -57,12 +57,13 @@ export interface TrainOptions {
   samples?: number;
   /** write sample grids every N epochs (default 1) */
   sampleEveryEpochs?: number;
-  /** progress output (default process.stderr) */
+  /** progress and warnings (default: stderr, through the reporter) */
   stream?: ProgressStream;
   /** plain progress lines every N iterations when not a TTY (default: by time) */
   logEvery?: number;
   /** resolved configuration, recorded in run.json and shown in the report */
   config?: Record<string, unknown>;
+  /** the command line to record in run.json (the CLI passes its argv; default none) */
   command?: readonly string[];
   onWarning?: (msg: string) => void;
   /** polled after every iteration: true → checkpoint and stop */
@@ -146,7 +147,8 @@ export function checkRunDir(runDir: string, resume: boolean, bytesNeeded: number
 export async function train(o: TrainOptions): Promise<TrainResult> {
   const { ir } = o;
   const runDir = resolve(o.runDir);
-  const warn = o.onWarning ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
+  const out = o.stream ?? defaultProgressStream();
+  const warn = o.onWarning ?? ((m: string) => void out.write(`warning: ${m}\n`));
   const paramBytes = ir.nets.reduce((s, n) => s + n.params.reduce((a, p) => a + 4 * p.shape.reduce((x, y) => x * y, 1), 0), 0);
   checkRunDir(runDir, o.resume ?? false, paramBytes * 4 * 3 + 64 * 2 ** 20);
 
@@ -184,7 +186,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     source: o.source,
     data: resolve(o.data),
     backend: o.backend,
-    command: o.command ?? process.argv,
+    command: o.command ?? [],
     config: o.config ?? {},
     specSha256: ir.spec.sha256,
     irSha256: irHash(ir),
@@ -209,7 +211,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const epochs = ir.train.epochs;
   const perEpoch = loader.batchesPerEpoch;
   const reporter = new RunReporter(runDir, {
-    header: { specName: ir.spec.name, specHash: ir.spec.sha256, backend: `${o.backend.name} (${o.backend.reason})`, startTime: new Date(), irPath: o.source, command: o.command ?? process.argv },
+    header: { specName: ir.spec.name, specHash: ir.spec.sha256, backend: `${o.backend.name} (${o.backend.reason})`, startTime: new Date(), irPath: o.source, command: o.command ?? [] },
     lossGroups: [
       ...ir.losses.map((l) => ({ group: l.name, terms: l.terms.map((t) => names.get(`${l.name}\u0000${t.name}`)!) })),
       ...(evalTs.length ? [{ group: "test split (L1 to ground truth)", terms: evalTs.flatMap((t) => [t.name, baselineName(t)]) }] : []),
