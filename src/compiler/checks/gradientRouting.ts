@@ -1,9 +1,10 @@
 // GAN4003: every net a step updates must receive gradient from that step's loss.
 // GAN4004: a term of a step's loss that gives gradient to none of its nets is dead weight.
-import { diag } from "../../dsl/diagnostics.js";
-import type { CheckContext } from "./index.js";
+import { type Diagnostic, diag } from "../../dsl/diagnostics.js";
+import type { CheckContext } from "./context.js";
 
-export function checkGradientRouting(ctx: CheckContext): void {
+export function checkGradientRouting(ctx: CheckContext): Diagnostic[] {
+  const out: Diagnostic[] = [];
   const values = new Map(ctx.values.map((v) => [v.id, v]));
   const uses = (id: string, net: string, seen = new Set<string>()): boolean => {
     if (seen.has(id)) return false;
@@ -21,7 +22,7 @@ export function checkGradientRouting(ctx: CheckContext): void {
       if (grads.has(u)) continue;
       const span = decl.updates.find((x) => x.name === u)!.span;
       const detached = loss.terms.some((t) => uses(t.value, u));
-      ctx.diags.push(
+      out.push(
         diag("GAN4003", `step \`${step.loss}\` updates \`${u}\`, but no term of loss \`${step.loss}\` gives it gradient`, span, {
           hint: detached
             ? `\`${u}\` is only used inside detach(…) or pool(…) there, which stop the gradient`
@@ -34,11 +35,12 @@ export function checkGradientRouting(ctx: CheckContext): void {
       const g = values.get(t.value)!.grads;
       if (g.some((n) => step.updates.includes(n))) continue;
       const span = decls?.terms.find((x) => x.name.name === t.name)?.span ?? decl.span;
-      ctx.diags.push(
+      out.push(
         diag("GAN4004", `term \`${t.name}\` of loss \`${loss.name}\` gives no gradient to ${step.updates.map((n) => `\`${n}\``).join(", ")} (updated by its step)`, span, {
           hint: g.length ? `it only reaches ${g.join(", ")}` : "everything in it is data or detached; it only shifts the logged loss",
         }),
       );
     }
   });
+  return out;
 }

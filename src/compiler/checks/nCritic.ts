@@ -1,20 +1,22 @@
 // GAN4009: `n_critic` repeats the critic steps; it needs a step that updates only critics.
-// This check also applies it: each critic-only step's repeat count is multiplied by n_critic.
-import { diag } from "../../dsl/diagnostics.js";
-import type { CheckContext } from "./index.js";
+// The train lowering applies it (src/compiler/lower/train.ts); this check only reports.
+import { type Diagnostic, diag } from "../../dsl/diagnostics.js";
+import type { IrNet, IrStep } from "../../ir/schema.js";
+import type { CheckContext } from "./context.js";
 
-export function checkNCritic(ctx: CheckContext): void {
+/** The steps n_critic repeats: those that update only critics (nets with the discriminator role). */
+export function criticOnlySteps<S extends IrStep>(steps: readonly S[], nets: readonly IrNet[]): S[] {
+  const roles = new Map(nets.map((n) => [n.name, n.role]));
+  return steps.filter((s) => s.updates.length && s.updates.every((u) => roles.get(u) === "discriminator"));
+}
+
+export function checkNCritic(ctx: CheckContext): Diagnostic[] {
   const span = ctx.trainSettingSpans.get("n_critic");
-  if (!span) return;
-  const roles = new Map(ctx.nets.map((n) => [n.name, n.role]));
-  const criticSteps = ctx.train.steps.filter((s) => s.updates.length && s.updates.every((u) => roles.get(u) === "discriminator"));
-  if (!criticSteps.length) {
-    ctx.diags.push(
-      diag("GAN4009", "`n_critic` is set, but no step updates only critics", span, {
-        hint: "n_critic repeats the steps that update discriminators/critics; a net is a critic when a GAN criterion (wgan, lsgan, …) is applied to its output",
-      }),
-    );
-    return;
-  }
-  for (const s of criticSteps) s.repeat *= ctx.nCritic;
+  if (!span) return [];
+  if (criticOnlySteps(ctx.train.steps, ctx.nets).length) return [];
+  return [
+    diag("GAN4009", "`n_critic` is set, but no step updates only critics", span, {
+      hint: "n_critic repeats the steps that update discriminators/critics; a net is a critic when a GAN criterion (wgan, lsgan, …) is applied to its output",
+    }),
+  ];
 }
