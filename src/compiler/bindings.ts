@@ -1,7 +1,7 @@
 // `gancc compile --emit ts`: a TypeScript module whose types name each net, its input
 // and output shapes (NHWC, batch first), its parameters and the loss terms, so that
 // application code using a trained model is type-checked against the spec.
-import type { Ir } from "./ir.js";
+import type { Ir } from "../ir/schema.js";
 
 const q = (s: string) => JSON.stringify(s);
 

@@ -6,6 +6,7 @@ import type { BlockDecl, DataDecl, Decl, Expr, Ident, LossDecl, NetInstance, Net
 import { type Diagnostic, SourceFile, diag, hasErrors, sortDiagnostics } from "../dsl/diagnostics.js";
 import { parse } from "../dsl/index.js";
 import { runChecks } from "./checks/index.js";
+import type { BlockCallTrace } from "./elaborate.js";
 import { IR_VERSION, type Ir } from "./ir.js";
 import { lowerData } from "./lower/data.js";
 import { initOf } from "./lower/init.js";
@@ -26,6 +27,15 @@ export interface CompileOptions {
   set?: Record<string, string | number | boolean>;
   /** the spatial size to check and infer shapes at (default: the data section's crop) */
   size?: number;
+  /** editor tooling (src/lsp): filled with what lowering produced, also when the spec has errors */
+  trace?: CompileTrace;
+}
+
+export interface CompileTrace {
+  /** every block call the nets expanded, with its shapes */
+  blockCalls: BlockCallTrace[];
+  /** the lowered program, also when there are errors (nets with errors are left out); unset when parsing failed */
+  ir?: Ir;
 }
 
 export interface CompileResult {
@@ -130,7 +140,8 @@ export function lowerSpec(spec: Spec, text: string, file: string, opts: CompileO
   const { data, cropSpan, domainSpans } = lowerData(d.data, env, diags);
   const size = opts.size ?? data.crop;
   const defaultInit = initOf(d.init, env, diags);
-  const { nets, sigs, instanceSpans, broken, sizeErrors } = lowerNets({ instances: d.nets, networks: d.networks, blocks: d.blocks, env, size, defaultInit, diags });
+  const trace = opts.trace;
+  const { nets, sigs, instanceSpans, broken, sizeErrors } = lowerNets({ instances: d.nets, networks: d.networks, blocks: d.blocks, env, size, defaultInit, diags, onBlockCall: trace && ((c) => trace.blockCalls.push(c)) });
   checkUninstantiated(d.nets, d.networks, d.blocks, env, size, diags);
   const { graph, losses } = lowerLosses({ decls: d.losses, env, nets, sigs, broken, data, size, diags });
   assignRoles(nets, graph);
@@ -172,6 +183,7 @@ export function lowerSpec(spec: Spec, text: string, file: string, opts: CompileO
     train,
     data,
   };
+  if (trace) trace.ir = ir;
   if (!hasErrors(diags)) {
     const errs = validateIr(ir);
     if (errs) throw new Error(`internal: the compiler produced an IR that fails its schema: ${errs}`);

@@ -3,7 +3,7 @@
 // op's arguments against the ops table and inferring every layer's output shape.
 import type { Arg, BlockDecl, Layer, LayerCall, NetworkDecl, Span, TypeExpr } from "../dsl/ast.js";
 import { type Diagnostic, diag, didYouMeanHint } from "../dsl/diagnostics.js";
-import type { Attrs, IrNode, IrParam } from "./ir.js";
+import type { Attrs, IrNode, IrParam } from "../ir/schema.js";
 import { irSpan } from "./ir.js";
 import { OPS, type Shape, isShapeError, shapeArray, showShape } from "./ops.js";
 import { Env, type Signature, type Value, bindArgs, evaluate, isSym } from "./values.js";
@@ -14,6 +14,17 @@ const MAX_NODES = 200_000;
 export interface ElabInput {
   blocks: Map<string, BlockDecl>;
   diags: Diagnostic[];
+  /** receives every block call as it is expanded (for editor tooling: shapes at call sites) */
+  onBlockCall?: (call: BlockCallTrace) => void;
+}
+
+/** One expanded block call: its call site, the path of its nodes and its shapes ([H, W, C] or [F]). */
+export interface BlockCallTrace {
+  span: Span;
+  /** the nodes of this call are `${path}/…`, e.g. "G_AB/res3" */
+  path: string;
+  input: number[] | null;
+  output: number[] | null;
 }
 
 export interface ElabResult {
@@ -265,7 +276,9 @@ export function elaborateNetwork(
     sub.labels.set("input", x);
     if (!bound.ok) return { id: x.id, shape: null };
     const y = body(block.body, x, sub);
-    return block.form ? wrap(block.form, x, y, sub, l.span) : y;
+    const out = block.form ? wrap(block.form, x, y, sub, l.span) : y;
+    ctx.onBlockCall?.({ span: l.span, path: sub.path, input: x.shape && shapeArray(x.shape), output: out.shape && shapeArray(out.shape) });
+    return out;
   };
 
   const out = body(decl.body, input, root);

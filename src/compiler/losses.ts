@@ -4,7 +4,7 @@
 import type { Expr, LossDecl, Span } from "../dsl/ast.js";
 import { type Diagnostic, diag, didYouMeanHint } from "../dsl/diagnostics.js";
 import { spatialThrough } from "./elaborate.js";
-import type { Attrs, IrLoss, IrNode, IrValue } from "./ir.js";
+import type { Attrs, IrLoss, IrNode, IrValue } from "../ir/schema.js";
 import { irSpan } from "./ir.js";
 import type { Env } from "./values.js";
 

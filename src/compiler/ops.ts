@@ -1,8 +1,9 @@
 // The ops table: one entry per layer op. An entry gives the op's arguments (with
 // defaults), its shape rule, its spatial-size rule, its parameters and its cost.
-// The runtime lowering of each op lives in src/runtime/ops.ts under the same name.
-// Adding an op = one entry here + one lowering there + a test.
-import type { Attrs } from "./ir.js";
+// The runtime lowering of each op lives in src/runtime/layers.ts (LOWERINGS) under the same
+// name. Adding an op = one entry here + one lowering there + its case in the PyTorch fixture
+// (test/parity/make_fixtures.py); test/runtime/layers.test.ts checks the two tables agree.
+import type { Attrs, ParamInit, TensorKind } from "../ir/schema.js";
 import type { ArgSpec } from "./values.js";
 
 export type Shape = { kind: "image"; h: number; w: number; c: number } | { kind: "vector"; f: number };
@@ -30,7 +31,7 @@ export interface ParamSpec {
   /** last path component: kernel, bias, gamma, beta, moving_mean, moving_variance */
   name: string;
   shape: number[];
-  init: "weight" | "zeros" | "ones" | "norm_weight";
+  init: ParamInit;
   trainable: boolean;
 }
 
@@ -40,7 +41,7 @@ export interface OpDef {
   /** the last argument takes any number of positional values (concat) */
   variadic?: boolean;
   /** what the op takes as its main input */
-  input: "image" | "vector";
+  input: TensorKind;
   /** output shape; `extra` are the shapes of tensor arguments (concat/add) */
   infer(x: Shape, a: Attrs, extra: Shape[]): Shape | ShapeError;
   /** output H (= W) for input H, or null if that size is not accepted; default: unchanged */
@@ -302,5 +303,3 @@ export const OPS: Record<string, OpDef> = {
     },
   },
 };
-
-export const OP_NAMES = Object.keys(OPS);

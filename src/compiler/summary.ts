@@ -1,6 +1,6 @@
 // `gancc summary`: per-network layer tables (Keras-like), parameter totals,
 // multiply-accumulates per forward pass and an activation-memory estimate.
-import type { Ir, IrNet, IrNode } from "./ir.js";
+import type { Ir, IrNet, IrNode } from "../ir/schema.js";
 import { OPS, type Shape } from "./ops.js";
 
 export interface LayerRow {

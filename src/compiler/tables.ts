@@ -1,9 +1,14 @@
 // Tables of the things a spec names besides layers: optimizers, LR schedules,
 // initialisers, and the settings of the `data` and `train` sections.
 // Each entry is its whole definition; adding one = one entry (+ runtime + test).
+import { DATA_LAYOUTS, DIRECTIONS, type InitKind, type OptimizerKind, PREPROCESS_MODES, type ScheduleKind } from "../ir/schema.js";
 import type { ArgSpec } from "./values.js";
 
-export const OPTIMIZERS: Record<string, { doc: string; args: ArgSpec[] }> = {
+/** A table entry: what it does and the arguments it takes. */
+type Entry = { doc: string; args: ArgSpec[] };
+
+// keyed exactly by the IR's OPTIMIZER_KINDS (src/ir/schema.ts): `satisfies` rejects a missing or extra entry
+export const OPTIMIZERS: Record<string, Entry> = {
   adam: {
     doc: "Adam with PyTorch semantics (bias correction, eps added to the bias-corrected sqrt(v))",
     args: [
@@ -31,9 +36,10 @@ export const OPTIMIZERS: Record<string, { doc: string; args: ArgSpec[] }> = {
       { name: "weight_decay", type: "number", min: 0, default: 0 },
     ],
   },
-};
+} satisfies Record<OptimizerKind, Entry>;
 
-export const SCHEDULES: Record<string, { doc: string; args: ArgSpec[] }> = {
+// keyed exactly by the IR's SCHEDULE_KINDS
+export const SCHEDULES: Record<string, Entry> = {
   constant: { doc: "the initial learning rate throughout", args: [] },
   linear_decay: {
     doc: "constant for `after` epochs, then linear decay to 0 at the last epoch: lr·(1 − max(0, epoch + 1 − after) / (epochs − after + 1)) (the official CycleGAN formula, epoch counted from 0)",
@@ -47,9 +53,10 @@ export const SCHEDULES: Record<string, { doc: string; args: ArgSpec[] }> = {
     ],
   },
   cosine: { doc: "cosine annealing from lr to 0 over all epochs", args: [] },
-};
+} satisfies Record<ScheduleKind, Entry>;
 
-export const INITS: Record<string, { doc: string; args: ArgSpec[] }> = {
+// keyed exactly by the IR's INIT_KINDS
+export const INITS: Record<string, Entry> = {
   normal: {
     doc: "weights ~ N(mean, std²), biases 0 (the official CycleGAN/pix2pix default is std 0.02); norm scales ~ N(1, std²)",
     args: [
@@ -61,24 +68,24 @@ export const INITS: Record<string, { doc: string; args: ArgSpec[] }> = {
   kaiming: { doc: "He normal (fan in, a = 0)", args: [{ name: "gain", type: "number", min: 0, default: 1 }] },
   orthogonal: { doc: "orthogonal matrix scaled by gain", args: [{ name: "gain", type: "number", min: 0, default: 0.02 }] },
   uniform: { doc: "weights ~ U(−scale, scale)", args: [{ name: "scale", type: "number", min: 0, default: 0.05 }] },
-};
+} satisfies Record<InitKind, Entry>;
 
 export const DATA_SETTINGS: Record<string, ArgSpec> = {
   layout: {
     name: "layout",
-    type: { enum: ["unpaired", "paired_ab", "paired_folders"] },
+    type: { enum: DATA_LAYOUTS },
     default: { sym: "unpaired" },
     doc: "unpaired: trainA/ trainB/ folders; paired_ab: side-by-side AB images in train/; paired_folders: trainA/ trainB/ matched by file name",
   },
   preprocess: {
     name: "preprocess",
-    type: { enum: ["resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "resize", "none"] },
+    type: { enum: PREPROCESS_MODES },
     default: { sym: "resize_and_crop" },
   },
   load: { name: "load", type: "int", min: 1, doc: "size images are resized to before cropping (default: crop)" },
   crop: { name: "crop", type: "int", min: 1, default: 256, doc: "training size (H = W)" },
   flip: { name: "flip", type: "bool", default: true, doc: "random horizontal flip" },
-  direction: { name: "direction", type: { enum: ["AtoB", "BtoA"] }, default: { sym: "AtoB" }, doc: "which half of a paired image is the input" },
+  direction: { name: "direction", type: { enum: DIRECTIONS }, default: { sym: "AtoB" }, doc: "which half of a paired image is the input" },
 };
 
 export const TRAIN_SETTINGS: Record<string, ArgSpec> = {

@@ -18,12 +18,6 @@ export function isSym(v: Value | undefined): v is Sym {
   return typeof v === "object" && v !== null && "sym" in v;
 }
 
-export function showValue(v: Value): string {
-  if (typeof v === "string") return JSON.stringify(v);
-  if (typeof v === "object") return "sym" in v ? v.sym : v.tensor;
-  return String(v);
-}
-
 export function typeName(v: Value): string {
   if (typeof v === "number") return Number.isInteger(v) ? "an integer" : "a number";
   if (typeof v === "boolean") return "a boolean";

@@ -3,7 +3,7 @@
 // recursion limit), the accepted input sizes of a U-Net, batch norm, dropout, per-step
 // repeat counts, post-update clipping and RMSProp.
 import { describe, expect, it } from "vitest";
-import type { IrNet } from "../../src/compiler/ir.js";
+import type { IrNet } from "../../src/ir/schema.js";
 import { TINY, compile, edit, expectDiagnostic, expectNo } from "./harness.js";
 
 /** TINY with its generator replaced by `body` (a network `Generator: image[3] -> image[3]`). */

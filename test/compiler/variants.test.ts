@@ -4,7 +4,7 @@
 // (Golden IR, formatting and "no warnings" for every spec are in specs.test.ts.)
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import type { Ir, IrNet } from "../../src/compiler/ir.js";
+import type { Ir, IrNet } from "../../src/ir/schema.js";
 import { summarize } from "../../src/compiler/summary.js";
 import { compile, edit, expectDiagnostic, expectNo } from "./harness.js";
 

@@ -1,7 +1,7 @@
 // The `nets` section: each instance of a network, elaborated at the training size into an IrNet.
 import type { BlockDecl, NetInstance, NetworkDecl, Span } from "../../dsl/ast.js";
 import { type Diagnostic, diag, didYouMeanHint, hasErrors } from "../../dsl/diagnostics.js";
-import { describeSizes, elaborateNetwork, paramSignature, searchSizes, typeShape } from "../elaborate.js";
+import { type ElabInput, describeSizes, elaborateNetwork, paramSignature, searchSizes, typeShape } from "../elaborate.js";
 import { type IrInit, type IrNet, type Scalar, irSpan } from "../ir.js";
 import type { NetSig } from "../losses.js";
 import { channels } from "../ops.js";
@@ -19,6 +19,8 @@ export interface NetsInput {
   /** the `init` section's initialiser, for nets without their own */
   defaultInit: IrInit;
   diags: Diagnostic[];
+  /** editor tooling: receives every block call the nets expand */
+  onBlockCall?: ElabInput["onBlockCall"];
 }
 
 export interface LoweredNets {
@@ -33,7 +35,7 @@ export interface LoweredNets {
   sizeErrors: Map<string, Diagnostic>;
 }
 
-export function lowerNets({ instances, networks, blocks, env, size, defaultInit, diags }: NetsInput): LoweredNets {
+export function lowerNets({ instances, networks, blocks, env, size, defaultInit, diags, onBlockCall }: NetsInput): LoweredNets {
   const nets: IrNet[] = [];
   const sigs = new Map<string, NetSig>();
   const instanceSpans = new Map<string, Span>();
@@ -69,7 +71,7 @@ export function lowerNets({ instances, networks, blocks, env, size, defaultInit,
       if (typeof v !== "object") args[k] = v;
     }
     const nd: Diagnostic[] = [];
-    let r = elaborateNetwork(inst.name.name, decl, nenv, size, { blocks, diags: nd });
+    let r = elaborateNetwork(inst.name.name, decl, nenv, size, { blocks, diags: nd, onBlockCall });
     let outShape = r && typeShape(decl.output, nenv, size, nd);
     if (r && outShape && hasErrors(nd)) {
       // shape errors that only the training size causes become one GAN3008 (checkTrainingSize)
