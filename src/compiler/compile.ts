@@ -7,7 +7,8 @@ import { type Diagnostic, SourceFile, diag, hasErrors, sortDiagnostics } from ".
 import { parse } from "../dsl/index.js";
 import { runChecks } from "./checks/index.js";
 import type { BlockCallTrace } from "./elaborate.js";
-import { IR_VERSION, type Ir } from "./ir.js";
+import { IR_VERSION } from "../ir/enums.js";
+import type { Ir } from "../ir/schema.js";
 import { lowerData } from "./lower/data.js";
 import { initOf } from "./lower/init.js";
 import { assignRoles, lowerLosses } from "./lower/losses.js";
@@ -15,7 +16,7 @@ import { lowerNets } from "./lower/nets.js";
 import { lowerParams } from "./lower/params.js";
 import { lowerTrain } from "./lower/train.js";
 import { checkUninstantiated } from "./lower/uninstantiated.js";
-import { validateIr } from "./schema.js";
+import { validateIr } from "../ir/validate.js";
 
 export { parseSetValue } from "./lower/params.js";
 

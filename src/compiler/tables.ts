@@ -1,7 +1,7 @@
 // Tables of the things a spec names besides layers: optimizers, LR schedules,
 // initialisers, and the settings of the `data` and `train` sections.
 // Each entry is its whole definition; adding one = one entry (+ runtime + test).
-import { DATA_LAYOUTS, DIRECTIONS, type InitKind, type OptimizerKind, PREPROCESS_MODES, type ScheduleKind } from "../ir/schema.js";
+import { DATA_LAYOUTS, DIRECTIONS, type InitKind, type OptimizerKind, PREPROCESS_MODES, type ScheduleKind } from "../ir/enums.js";
 import type { ArgSpec } from "./values.js";
 
 /** A table entry: what it does and the arguments it takes. */

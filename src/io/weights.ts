@@ -1,6 +1,6 @@
 // gancc weights files: trained (or imported) parameter values of one or more nets.
 //
-// A weights file is a safetensors file (src/runtime/safetensors.ts) whose tensors are named by
+// A weights file is a safetensors file (src/io/safetensors.ts) whose tensors are named by
 // their IR parameter names ("G_AB/res3/conv1/kernel"), are F32, and are in gancc layout (NHWC
 // world: conv kernels HWIO, conv-transpose kernels HWOI, linear kernels [in, out]). Its
 // `__metadata__` (all values strings) holds:
@@ -17,8 +17,9 @@
 // Every parameter of each listed net is present (state such as batch-norm running statistics
 // included); nothing else is. Readers check this against the stored IR when there is one.
 import { basename } from "node:path";
-import { IR_VERSION, type Ir, type IrNet } from "../compiler/ir.js";
-import { readIr, validateIr } from "../compiler/schema.js";
+import { IR_VERSION } from "../ir/enums.js";
+import type { Ir, IrNet } from "../ir/schema.js";
+import { readIr, validateIr } from "../ir/validate.js";
 import {
   SafetensorsError,
   decodeSafetensors,
@@ -42,6 +43,7 @@ import {
   type MappingOptions,
   type TorchStateDict,
 } from "./torch_names.js";
+import type { HostTensor } from "./tensor.js";
 
 export const WEIGHTS_FORMAT = "gancc-weights";
 export const WEIGHTS_FORMAT_VERSION = "1";
@@ -49,12 +51,7 @@ export const WEIGHTS_FORMAT_VERSION = "1";
 /** Metadata keys a weights file reserves (extraMetadata may not set them). */
 export const RESERVED_METADATA = ["format", "format_version", "ir_version", "spec_name", "spec_sha256", "nets", "ir"] as const;
 
-export interface WeightTensor {
-  shape: number[];
-  data: Float32Array;
-}
-
-export type WeightTensors = Map<string, WeightTensor>;
+export type WeightTensors = Map<string, HostTensor>;
 
 export class WeightsError extends Error {
   /** the file the problem is in, when there is one */
@@ -262,9 +259,9 @@ export function importTorchNet(stateDict: TorchStateDict, net: IrNet, options: M
  * The reverse of importTorchNet: the net's values (gancc layout) as a torch state_dict named by
  * torchNames(net, prefix). Bit-exact: values are only moved.
  */
-export function exportTorchNet(net: IrNet, values: ReadonlyMap<string, WeightTensor>, prefix = "model."): TorchStateDict {
+export function exportTorchNet(net: IrNet, values: ReadonlyMap<string, HostTensor>, prefix = "model."): TorchStateDict {
   const fixes = linearFixes(net);
-  const vals: Record<string, WeightTensor> = {};
+  const vals: Record<string, HostTensor> = {};
   for (const p of net.params) {
     const v = values.get(p.name);
     if (v === undefined) throw new WeightsError(`no value for ${p.name} (net ${net.name})`, { tensor: p.name });
@@ -342,14 +339,14 @@ export interface SaveWeightsOptions {
   /** the nets the file holds (default: every IR net that has a tensor in `tensors`) */
   nets?: string[];
   /** IR parameter name -> value in gancc layout */
-  tensors: ReadonlyMap<string, WeightTensor>;
+  tensors: ReadonlyMap<string, HostTensor>;
   /** store the IR in the metadata (default true) */
   includeIr?: boolean;
   /** more metadata; may not use the reserved keys */
   extraMetadata?: Record<string, string>;
 }
 
-function selectNets(ir: Ir, tensors: ReadonlyMap<string, WeightTensor>, nets: string[] | undefined, file: string | undefined): IrNet[] {
+function selectNets(ir: Ir, tensors: ReadonlyMap<string, HostTensor>, nets: string[] | undefined, file: string | undefined): IrNet[] {
   const where = file ? `${file}: ` : "";
   const names = nets ?? ir.nets.filter((n) => [...tensors.keys()].some((k) => k.startsWith(n.name + "/"))).map((n) => n.name);
   if (names.length === 0) {

@@ -1,16 +1,37 @@
 // Validation of the IR against its JSON Schema (./schema.ts) with ajv, whenever an IR is
 // written or read.
-import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
-import { IR_SCHEMA, IR_VERSION, type Ir } from "./schema.js";
+//
+// The build (`npm run build`) compiles the schema once into plain JavaScript
+// (dist/ir/validate_ir.generated.js, ajv's standalone code, by scripts/build-ir-validator.mjs),
+// so an installed gancc neither loads TypeBox nor compiles the schema at start-up (together
+// ~150 ms of every `gancc check`). Run from the sources there is no such file, and the schema is
+// compiled on first use with the same options.
+import type { ErrorObject, ValidateFunction } from "ajv";
+import { AJV_OPTIONS } from "./ajv_options.js";
+import { IR_VERSION } from "./enums.js";
+import type { Ir } from "./schema.js";
 
 /** At most this many problems are listed in one message. */
 const MAX_ERRORS = 10;
 
-let validator: ValidateFunction<Ir> | undefined;
+const GENERATED = "./validate_ir.generated.js";
+const precompiled = await import(GENERATED).then(
+  (m: { validate: ValidateFunction<Ir> }) => m.validate,
+  () => undefined,
+);
+/** From the sources: ajv and the TypeBox schema, loaded here and compiled on first use. */
+const fromSchema = precompiled ? undefined : await Promise.all([import("ajv"), import("./schema.js")]);
+let validator: ValidateFunction<Ir> | undefined = precompiled;
+
+/** "precompiled" when the build's validator is in use, else "compiled" (from the sources). */
+export const IR_VALIDATOR: "precompiled" | "compiled" = precompiled ? "precompiled" : "compiled";
 
 /** Returns undefined when valid, else a readable list of schema errors. */
 export function validateIr(x: unknown): string | undefined {
-  validator ??= new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true }).compile<Ir>(IR_SCHEMA);
+  if (!validator) {
+    const [{ Ajv }, { IR_SCHEMA }] = fromSchema!;
+    validator = new Ajv(AJV_OPTIONS).compile<Ir>(IR_SCHEMA);
+  }
   if (validator(x)) return undefined;
   return describeErrors(validator.errors ?? []);
 }

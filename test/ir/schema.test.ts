@@ -82,7 +82,7 @@ describe("src/ir is the bottom of the dependency graph", () => {
   it.each(files)("src/ir/%s imports only src/ir and its libraries", (f) => {
     const src = readFileSync(join("src/ir", f), "utf8");
     const specifiers = [...src.matchAll(/^\s*(?:import|export)\b[^;]*?\bfrom\s+"([^"]+)"/gm)].map((m) => m[1]!);
-    expect(specifiers.length).toBeGreaterThan(0);
+    if (/\bimport\b/.test(src)) expect(specifiers.length, "the import pattern finds this file's imports").toBeGreaterThan(0);
     for (const s of specifiers) {
       if (s.startsWith(".")) expect(s, `${f} imports ${s}`).toMatch(/^\.\/[^/]+$/);
       else expect(["@sinclair/typebox", "ajv"], `${f} imports ${s}`).toContain(s);

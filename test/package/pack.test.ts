@@ -77,6 +77,37 @@ console.log(JSON.stringify({ nets: ok.ir.nets.map((n) => n.name), errors: ok.dia
     expect(wrong.out).toMatch(/wrong\.ts\(2,/);
   });
 
+  it("validates IRs with the build's precompiled schema exactly as the sources' compiled one does", async () => {
+    const { readIr, IR_VALIDATOR } = await import("../../src/ir/validate.js");
+    expect(IR_VALIDATOR).toBe("compiled");
+    const golden = readFileSync(join(ROOT, "test/golden/ir/cyclegan.ir.json"), "utf8");
+    const ir = JSON.parse(golden);
+    const cases = [
+      golden,
+      JSON.stringify({ ...ir, data: { ...ir.data, layout: "sideways" } }),
+      JSON.stringify({ ...ir, extra: 1, nets: ir.nets.slice(0, 1).map((n: object) => ({ ...n, role: 3 })) }),
+      JSON.stringify({ ...ir, train: { ...ir.train, steps: [{}] } }),
+      "{",
+    ];
+    const app = join(dir, "app");
+    writeFileSync(join(app, "cases.json"), JSON.stringify(cases));
+    writeFileSync(
+      join(app, "validate.mjs"),
+      `import { readFileSync } from "node:fs";
+const { readIr, IR_VALIDATOR } = await import("./node_modules/gancc/dist/ir/validate.js");
+const cases = JSON.parse(readFileSync("cases.json", "utf8"));
+console.log(JSON.stringify({ how: IR_VALIDATOR, results: cases.map((c) => readIr(c, "x.json").error ?? "ok") }));
+`,
+    );
+    const r = run(process.execPath, ["validate.mjs"], app);
+    expect(r.err).toBe("");
+    const out = JSON.parse(r.out) as { how: string; results: string[] };
+    expect(out.how).toBe("precompiled");
+    expect(out.results).toEqual(cases.map((c) => readIr(c, "x.json").error ?? "ok"));
+    expect(out.results[0]).toBe("ok");
+    expect(out.results.slice(1).every((m) => m !== "ok")).toBe(true);
+  });
+
   it("runs the installed CLI: `npx gancc check` on a spec, with the exit codes README promises", () => {
     const app = join(dir, "app");
     const ok = run(NPM, ["exec", "--offline", "--", "gancc", "check", "node_modules/gancc/specs/cyclegan.gan"], app);

@@ -2,7 +2,8 @@
 import type { BlockDecl, NetInstance, NetworkDecl, Span } from "../../dsl/ast.js";
 import { type Diagnostic, diag, didYouMeanHint, hasErrors } from "../../dsl/diagnostics.js";
 import { type ElabInput, describeSizes, elaborateNetwork, paramSignature, searchSizes, typeShape } from "../elaborate.js";
-import { type IrInit, type IrNet, type Scalar, irSpan } from "../ir.js";
+import type { IrInit, IrNet, Scalar } from "../../ir/schema.js";
+import { irSpan } from "../ir.js";
 import type { NetSig } from "../losses.js";
 import { channels } from "../ops.js";
 import { Env, bindArgs } from "../values.js";

@@ -1,7 +1,8 @@
 // A `step` of the train section: a loss, the nets it updates, their optimizer, repeat and clip.
 import type { StepDecl } from "../../dsl/ast.js";
 import { type Diagnostic, diag, didYouMeanHint } from "../../dsl/diagnostics.js";
-import { type IrLoss, type IrOptimizer, type IrStep, irSpan } from "../ir.js";
+import type { IrLoss, IrOptimizer, IrStep } from "../../ir/schema.js";
+import { irSpan } from "../ir.js";
 import { OPTIMIZERS } from "../tables.js";
 import { type Env, bindArgs, coerce, evaluate } from "../values.js";
 import { bindCall, plain } from "./call.js";
