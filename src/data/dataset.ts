@@ -24,7 +24,7 @@
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type { IrData } from "../compiler/ir.js";
+import type { IrData } from "../ir/schema.js";
 import { hashString } from "../runtime/rng.js";
 import type { Channels } from "./decode.js";
 import { DataError, type WarningSink, listSome } from "./errors.js";

@@ -6,7 +6,7 @@
  *
  * `buildEmojiDataset` writes root/trainA, trainB, testA, testB (+ ATTRIBUTION.md,
  * the Apache-2.0 text and index.tsv) from the two packages' image folders; it needs no
- * network (the CLI, src/cli/data.ts, installs the packages). data/emoji/ in the repo is
+ * network (emoji_packages.ts installs the packages with npm). data/emoji/ in the repo is
  * `selectDefaultSubset` of it, 64×64 PNGs exactly as the packages ship them.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";

@@ -5,51 +5,84 @@
  *
  * `buildGlyphDataset` writes root/train/U+XXXX.png and root/test/U+XXXX.png, each image
  * 2·size × size RGB, black on white: the sans rendering on the left, the serif one on the
- * right (+ ATTRIBUTION.md, index.tsv and the font packages' copyright files).
+ * right (+ ATTRIBUTION.md, index.tsv, the fonts' licence texts from their name tables and,
+ * on Debian, the font packages' copyright files).
  *
- * Alignment: both faces are drawn by the same renderer (an SVG `<text>` through sharp's
- * librsvg/Pango/fontconfig) with the same font size, the same baseline (a fixed y) and
- * the same horizontal anchor (`text-anchor: middle` at the centre of the half), so the two
- * glyphs sit where a typesetter would put them: on one baseline, centred on their advance
- * widths. The layout depends on the size only (`glyphLayout`), never on the font.
+ * Fonts: a family is looked up in the usual font folders of the OS by the fonts' own name
+ * tables (src/datasets/fonts.ts; no fontconfig, no dpkg), or a font file is given directly.
+ * The chosen files are parsed with opentype.js.
  *
- * Coverage: a character is rendered only when both fonts have a glyph for it (the
- * charsets fontconfig reports, `fc-match -f %{charset}`); otherwise Pango would silently
- * draw it from a fallback font. Renderings that are blank in either face, identical in
- * both faces (nothing to translate), or whose ink leaves the size×size square (clipped)
- * are dropped and counted.
+ * Alignment: each glyph's outline (from opentype.js, unhinted) is drawn as an SVG path and
+ * rasterised by sharp (librsvg), with the same font size, the same baseline (a fixed y) and
+ * the same horizontal anchor in both faces: the glyph's advance width is centred on the
+ * middle of the half, as SVG `text-anchor: middle` would place it. So the two glyphs sit
+ * where a typesetter would put them, and the layout depends on the size only
+ * (`glyphLayout`), never on the font. No system font lookup is involved in drawing: the same
+ * font file gives the same pixels on every OS.
+ *
+ * Coverage: a character is rendered only when both fonts map it to a glyph (their cmap
+ * tables). Renderings that are blank in either face, identical in both faces (nothing to
+ * translate), or whose ink leaves the size×size square (clipped) are dropped and counted.
  *
  * Speed: glyphs are rendered in atlases of many cells (one librsvg call per atlas, atlases
  * concurrently), cut out of the raw pixels, and encoded to PNG concurrently.
  */
-import { execFile, execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import sharp from "sharp";
 import { Rng } from "../runtime/rng.js";
 import { DataError, type WarningSink, listSome } from "../data/errors.js";
 import { DEFAULT_CONCURRENCY, mapLimit } from "../data/scan.js";
+import type { Font } from "./opentype.js";
+import {
+  type FontFace,
+  debianFontPackage,
+  faceFamily,
+  faceMatches,
+  faceStyle,
+  fontNameInfo,
+  irregularity,
+  loadFontFace,
+  mostRegular,
+  readFontFaces,
+  scanFontFaces,
+  similarFamilies,
+  systemFontDirs,
+} from "./fonts.js";
 
 export const DEFAULT_GLYPH_FONTS = { sans: "DejaVu Sans", serif: "DejaVu Serif" } as const;
 export const DEFAULT_GLYPH_SIZE = 64;
 
-/** What fontconfig resolved a family name to. */
+/** The font a domain is drawn in, as its file's name table describes it. */
 export interface GlyphFont {
-  /** the family asked for */
+  /** what was asked for: a family name, or the font file given */
   requested: string;
-  /** the family fontconfig matched (first of its names) */
+  /** "family": found by searching the font folders; "file": the file was given */
+  source: "family" | "file";
+  /** the typographic family (name ID 16) or family (ID 1) */
   family: string;
+  /** the typographic subfamily or subfamily, e.g. "Book", "Regular" */
   style: string;
+  fullName?: string;
+  postScriptName?: string;
   file: string;
-  /** the Debian package owning the file (dpkg -S), when known */
+  /** index of the face in a font collection (.ttc/.otc) */
+  collectionIndex?: number;
+  /** name table: version string */
+  version?: string;
+  /** name table: copyright notice (name ID 0) */
+  copyright?: string;
+  /** one-line licence summary: of a known family or package, else from the name table */
+  licence?: string;
+  /** name table: licence description (name ID 13), often the full licence text */
+  licenceText?: string;
+  /** name table: licence URL (name ID 14) */
+  licenceUrl?: string;
+  /** the Debian package owning the file (from dpkg's database), when there is one */
   package?: string;
   packageVersion?: string;
-  /** licence of the font, from a table of known packages or the package's copyright file */
-  licence?: string;
   /** /usr/share/doc/<package>/copyright, when present */
   copyrightFile?: string;
-  /** code points the font has glyphs for (undefined: fc-match not available) */
-  charset?: Set<number>;
 }
 
 /** Where the glyph sits in its size×size half; depends on the size only. */
@@ -102,122 +135,197 @@ export const DEFAULT_CHARS_TEXT = `printable ASCII and the letters and digits of
 
 // ---- fonts -----------------------------------------------------------------------------
 
-/** Debian packages of common free fonts: family pattern → package, licence. */
-const KNOWN_FONTS: { family: RegExp; package: string; alt?: string }[] = [
-  { family: /^dejavu (sans|serif)( mono)?$/i, package: "fonts-dejavu-core" },
-  { family: /^dejavu (sans|serif)( condensed| light| extralight)/i, package: "fonts-dejavu-extra" },
-  { family: /^liberation sans narrow$/i, package: "fonts-liberation" },
-  { family: /^liberation (sans|serif|mono)$/i, package: "fonts-liberation2", alt: "fonts-liberation" },
-  { family: /^free(sans|serif|mono)$/i, package: "fonts-freefont-ttf", alt: "fonts-freefont-otf" },
-  { family: /^noto (sans|serif)( |$)/i, package: "fonts-noto-core", alt: "fonts-noto" },
+const VERA = "Bitstream Vera Fonts licence (DejaVu changes are in the public domain), a free licence — https://dejavu-fonts.github.io/License.html";
+const OFL = "SIL Open Font License 1.1 — https://openfontlicense.org";
+const GPL_FONT = "GNU GPL v3 or later, with the GPL font exception — https://www.gnu.org/software/freefont/license.html";
+
+/** Common free fonts: family pattern → Debian package, licence, where to get it elsewhere. */
+const KNOWN_FONTS: { family: RegExp; package: string; alt?: string; licence: string; site: string; brew?: string }[] = [
+  { family: /^dejavu (sans|serif)( mono)?$/i, package: "fonts-dejavu-core", licence: VERA, site: "https://dejavu-fonts.github.io", brew: "font-dejavu" },
+  { family: /^dejavu (sans|serif)( condensed| light| extralight)/i, package: "fonts-dejavu-extra", licence: VERA, site: "https://dejavu-fonts.github.io", brew: "font-dejavu" },
+  { family: /^liberation sans narrow$/i, package: "fonts-liberation", licence: OFL, site: "https://github.com/liberationfonts/liberation-fonts" },
+  { family: /^liberation (sans|serif|mono)$/i, package: "fonts-liberation2", alt: "fonts-liberation", licence: OFL, site: "https://github.com/liberationfonts/liberation-fonts", brew: "font-liberation" },
+  { family: /^free(sans|serif|mono)$/i, package: "fonts-freefont-ttf", alt: "fonts-freefont-otf", licence: GPL_FONT, site: "https://www.gnu.org/software/freefont/" },
+  { family: /^noto (sans|serif)( |$)/i, package: "fonts-noto-core", alt: "fonts-noto", licence: OFL, site: "https://fonts.google.com/noto" },
 ];
 
 const KNOWN_LICENCES: Record<string, string> = {
-  "fonts-dejavu-core": "Bitstream Vera Fonts licence (DejaVu changes are in the public domain), a free licence — https://dejavu-fonts.github.io/License.html",
-  "fonts-dejavu-extra": "Bitstream Vera Fonts licence (DejaVu changes are in the public domain), a free licence — https://dejavu-fonts.github.io/License.html",
-  "fonts-liberation2": "SIL Open Font License 1.1 — https://openfontlicense.org",
-  "fonts-liberation": "SIL Open Font License 1.1 — https://openfontlicense.org",
-  "fonts-freefont-ttf": "GNU GPL v3 or later, with the GPL font exception — https://www.gnu.org/software/freefont/license.html",
-  "fonts-freefont-otf": "GNU GPL v3 or later, with the GPL font exception — https://www.gnu.org/software/freefont/license.html",
-  "fonts-noto-core": "SIL Open Font License 1.1 — https://openfontlicense.org",
+  "fonts-dejavu-core": VERA,
+  "fonts-dejavu-extra": VERA,
+  "fonts-liberation2": OFL,
+  "fonts-liberation": OFL,
+  "fonts-freefont-ttf": GPL_FONT,
+  "fonts-freefont-otf": GPL_FONT,
+  "fonts-noto-core": OFL,
 };
 
 /** The Debian package to install for a family, as advice text. */
 export function fontPackageHint(family: string): string {
   const k = KNOWN_FONTS.find((f) => f.family.test(family.trim()));
   if (k) return `install it with \`apt-get install -y ${k.package}\`${k.alt ? ` (or ${k.alt})` : ""}`;
-  return `install the package that provides it (find it with \`apt-cache search --names-only fonts-\` or \`apt-file search\`), or pick an installed family from \`fc-list : family\``;
+  return `install the package that provides it (on Debian/Ubuntu find it with \`apt-cache search --names-only fonts-\`)`;
 }
 
-/** stdout of a command; undefined when it is not installed or fails. */
-function runAsync(cmd: string, args: string[]): Promise<string | undefined> {
-  return new Promise((res) => {
-    execFile(cmd, args, { encoding: "utf8", timeout: 20_000 }, (err, stdout) => res(err && !stdout ? undefined : stdout));
-  });
+/** How to get a family on each OS, as advice text. */
+export function fontInstallHint(family: string): string {
+  const k = KNOWN_FONTS.find((f) => f.family.test(family.trim()));
+  if (!k) return "install the font: on Debian/Ubuntu find its package with `apt-cache search --names-only fonts-`; on macOS or Windows open its .ttf/.otf file and choose Install";
+  return (
+    `install it: Debian/Ubuntu \`apt-get install -y ${k.package}\`${k.alt ? ` (or ${k.alt})` : ""}` +
+    `${k.brew ? `, macOS \`brew install --cask ${k.brew}\`` : ""}, or download it from ${k.site} and install its .ttf files`
+  );
 }
 
-function run(cmd: string, args: string[]): string | undefined {
+/** Who is asking: the domain's label in messages and the CLI flag that gives its file. */
+export interface FontRole {
+  label: string;
+  flag: string;
+}
+
+export const GLYPH_FONT_ROLES = {
+  sans: { label: "sans (domain A)", flag: "--font-sans" },
+  serif: { label: "serif (domain B)", flag: "--font-serif" },
+} as const satisfies Record<string, FontRole>;
+
+/** A font ready to draw with: what it is, and its opentype.js parse. */
+export interface ResolvedGlyphFont {
+  info: GlyphFont;
+  font: Font;
+}
+
+/** The fonts on offer: the folders searched, and the faces they hold (scanned once, on first use). */
+export interface FontCatalog {
+  dirs: readonly string[];
+  scan(): ReturnType<typeof scanFontFaces>;
+}
+
+export function fontCatalog(dirs: readonly string[]): FontCatalog {
+  let cached: ReturnType<typeof scanFontFaces> | undefined;
+  return { dirs, scan: () => (cached ??= scanFontFaces(dirs)) };
+}
+
+function firstParagraph(text: string, max = 240): string {
+  const p = text.split(/\n\s*\n/)[0]!.replace(/\s+/g, " ").trim();
+  return p.length > max ? `${p.slice(0, max - 1)}…` : p;
+}
+
+function describeFont(face: FontFace, font: Font, requested: string, source: GlyphFont["source"]): GlyphFont {
+  const n = fontNameInfo(font);
+  const family = faceFamily(face);
+  const known = KNOWN_FONTS.find((k) => k.family.test(family) || k.family.test(face.family));
+  const info: GlyphFont = { requested, source, family, style: faceStyle(face), file: face.file };
+  if (face.fullName) info.fullName = face.fullName;
+  if (face.postScriptName) info.postScriptName = face.postScriptName;
+  if (face.collectionIndex !== undefined) info.collectionIndex = face.collectionIndex;
+  if (n.version) info.version = n.version;
+  if (n.copyright) info.copyright = n.copyright;
+  if (n.licence) info.licenceText = n.licence;
+  if (n.licenceUrl) info.licenceUrl = n.licenceUrl;
+  const deb = debianFontPackage(face.file);
+  if (deb) {
+    info.package = deb.package;
+    if (deb.version) info.packageVersion = deb.version;
+    if (deb.copyrightFile) info.copyrightFile = deb.copyrightFile;
+  }
+  const summary = (deb && KNOWN_LICENCES[deb.package]) ?? known?.licence ?? (n.licence ? firstParagraph(n.licence) : undefined) ?? (n.licenceUrl ? `see ${n.licenceUrl}` : undefined);
+  if (summary) info.licence = summary;
+  return info;
+}
+
+/** A font file given directly: its most regular face (for a collection), parsed. DataErrors name the flag. */
+export function openGlyphFontFile(file: string, role: FontRole): ResolvedGlyphFont {
+  let faces: FontFace[];
   try {
-    return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 20_000 });
+    faces = readFontFaces(resolve(file));
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    if (e instanceof DataError) throw new DataError(`the ${role.label} font file (${role.flag}): ${e.message}`);
     throw e;
   }
-}
-
-/** Parses fontconfig's charset text ("20-7e a0-17f 391"). */
-export function parseCharset(text: string): Set<number> {
-  const s = new Set<number>();
-  for (const tok of text.trim().split(/\s+/)) {
-    if (!tok) continue;
-    const [a, b] = tok.split("-");
-    const lo = parseInt(a!, 16);
-    const hi = b === undefined ? lo : parseInt(b, 16);
-    if (!Number.isFinite(lo) || !Number.isFinite(hi)) continue;
-    for (let cp = lo; cp <= hi; cp++) s.add(cp);
+  const face = mostRegular(faces)!;
+  let font: Font;
+  try {
+    font = loadFontFace(face);
+  } catch (e) {
+    if (e instanceof DataError) throw new DataError(`the ${role.label} font file (${role.flag}): ${e.message}`);
+    throw e;
   }
-  return s;
+  return { info: describeFont(face, font, file, "file"), font };
 }
 
 /**
- * Resolves a family through fontconfig. Undefined when fc-match is not installed (no
- * check is then possible); a DataError when fontconfig substitutes another family.
+ * Finds a family in the catalog's folders by the name tables and parses its most regular
+ * face. A DataError saying what was searched and what to do when no file has the family.
  */
-export function resolveFont(family: string, role: string): GlyphFont | undefined {
-  if (!family.trim() || /[<>&"]/.test(family)) throw new DataError(`${role} font: \`${family}\` is not a font family name`);
-  const sep = "\u001f";
-  const out = run("fc-match", ["-f", `%{family}${sep}%{style}${sep}%{file}${sep}%{charset}`, `${family.trim().replace(/([\\\-:,])/g, "\\$1")}:weight=regular:slant=roman`]);
-  if (out === undefined) return undefined;
-  const [fam = "", style = "", file = "", charset = ""] = out.split(sep);
-  const families = fam.split(",").map((f) => f.trim());
-  if (!families.some((f) => f.toLowerCase() === family.trim().toLowerCase())) {
+export function findGlyphFont(family: string, role: FontRole, catalog: FontCatalog, warn: WarningSink = () => {}): ResolvedGlyphFont {
+  if (!family.trim()) throw new DataError(`the ${role.label} font family is empty; give a family name, or a font file with ${role.flag} PATH`);
+  const { faces, files, unreadable } = catalog.scan();
+  const matches = faces.filter((f) => faceMatches(f, family));
+  const face = mostRegular(matches);
+  if (!face) {
+    const similar = similarFamilies(faces, family);
+    const where = catalog.dirs.length ? catalog.dirs.join(", ") : "(no font folders)";
     throw new DataError(
-      `the ${role} font "${family}" is not installed: fontconfig (fc-match) offers "${families[0] || "nothing"}"${file ? ` (${file})` : ""} instead, ` +
-        `which would silently be drawn in its place. ${fontPackageHint(family)[0]!.toUpperCase()}${fontPackageHint(family).slice(1)}; ` +
-        `\`fc-list : family\` lists the installed families.`,
+      `the ${role.label} font "${family}" is not installed: ` +
+        (files
+          ? `none of the ${files} font files in ${where} names that family in its name table${unreadable.length ? ` (${unreadable.length} could not be read)` : ""}. `
+          : `there are no font files (.ttf, .otf, .ttc) in ${where}. `) +
+        (similar.length ? `Installed families with a similar name: ${similar.map((s) => `"${s}"`).join(", ")}. ` : "") +
+        `To use it, pass a font file with ${role.flag} PATH, or ${fontInstallHint(family)}.`,
     );
   }
-  return { requested: family, family: families[0]!, style: style.split(",")[0]!.trim(), file, charset: parseCharset(charset) };
-}
-
-/** Fills in the Debian package, version, licence and copyright file of each font (one dpkg call; skipped without dpkg). */
-export async function findFontPackages(fonts: readonly (GlyphFont | undefined)[]): Promise<void> {
-  const fs = fonts.filter((f): f is GlyphFont => !!f?.file);
-  if (!fs.length) return;
-  const owners = await runAsync("dpkg", ["-S", ...new Set(fs.map((f) => f.file))]);
-  for (const f of fs) {
-    const line = owners?.split("\n").find((l) => l.endsWith(`: ${f.file}`));
-    const pkg = line?.slice(0, line.length - f.file.length - 2).split(",")[0]!.split(":")[0]!.trim();
-    if (!pkg) continue;
-    f.package = pkg;
-    f.packageVersion = (await runAsync("dpkg-query", ["-W", "-f", "${Version}", pkg]))?.trim() || undefined;
-    const cf = `/usr/share/doc/${pkg}/copyright`;
-    if (existsSync(cf)) f.copyrightFile = cf;
-    f.licence = KNOWN_LICENCES[pkg] ?? licenceFromCopyright(f.copyrightFile);
+  if (irregularity(face) > 0) {
+    warn(`no regular (upright, weight 400, normal width) face of "${family}" was found; using ${face.fullName ?? faceFamily(face)} (${faceStyle(face)}) from ${face.file}`);
   }
+  const font = loadFontFace(face);
+  return { info: describeFont(face, font, family, "family"), font };
 }
 
-/** The `License:` of the `Files: *` stanza of a DEP-5 copyright file. */
-function licenceFromCopyright(file: string | undefined): string | undefined {
-  if (!file) return undefined;
+/**
+ * What a family resolves to: the most regular face whose name table has the family, in
+ * `fontDirs` and (unless `systemFonts: false`) the OS's font folders. A DataError when no
+ * font file has it.
+ */
+export function resolveFont(family: string, role: string | FontRole = "requested", o: { fontDirs?: readonly string[]; systemFonts?: boolean; onWarning?: WarningSink } = {}): GlyphFont {
+  const r = typeof role === "string" ? { label: role, flag: "--font-sans/--font-serif" } : role;
+  const dirs = [...(o.fontDirs ?? []), ...(o.systemFonts === false ? [] : systemFontDirs())];
+  return findGlyphFont(family, r, fontCatalog(dirs), o.onWarning).info;
+}
+
+/** The real path of a file and its face index, to tell whether two fonts are one. */
+function fontIdentity(f: GlyphFont): string {
+  let p = f.file;
   try {
-    const text = readFileSync(file, "utf8");
-    const m = /^Files:\s*\*\s*$[\s\S]*?^License:\s*(.+)$/m.exec(text);
-    return m ? `${m[1]!.trim()} (see the package's copyright file)` : undefined;
+    p = realpathSync(f.file);
   } catch {
-    return undefined;
+    // keep the path as given
   }
+  return `${p}#${f.collectionIndex ?? 0}`;
+}
+
+/** Whether the font maps the code point to a glyph (its cmap). */
+export function fontCovers(font: Font, cp: number): boolean {
+  return font.charToGlyphIndex(String.fromCodePoint(cp)) > 0;
 }
 
 // ---- rendering -------------------------------------------------------------------------
-
-const xml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 interface Pair {
   cp: number;
   /** grey values of the two size×size halves, row-major */
   a: Uint8Array;
   b: Uint8Array;
+}
+
+/**
+ * SVG path data of a code point's glyph outline: font size `fontSize`, baseline at y, the
+ * advance width centred on x (as `text-anchor: middle` places text). Empty for a glyph
+ * without outline (a space).
+ */
+export function glyphPathData(font: Font, cp: number, x: number, y: number, fontSize: number): string {
+  const g = font.charToGlyph(String.fromCodePoint(cp));
+  const advance = ((g.advanceWidth ?? 0) * fontSize) / font.unitsPerEm;
+  const path = g.getPath(x - advance / 2, y, fontSize, { hinting: false, kerning: false, drawLayers: false, drawSVG: false }, font);
+  return path.toPathData({ decimalPlaces: 2, optimize: false, flipY: false });
 }
 
 /**
@@ -228,7 +336,7 @@ interface Pair {
  */
 export async function renderGlyphPairs(
   cps: readonly number[],
-  o: { size: number; sans: string; serif: string; concurrency?: number },
+  o: { size: number; sans: Font; serif: Font; concurrency?: number },
 ): Promise<(Pair & { clipped: boolean })[]> {
   const L = glyphLayout(o.size);
   const g = Math.ceil(o.size / 4);
@@ -237,8 +345,10 @@ export async function renderGlyphPairs(
   const perAtlas = 64;
   const chunks: number[][] = [];
   for (let i = 0; i < cps.length; i += perAtlas) chunks.push(cps.slice(i, i + perAtlas));
-  const text = (family: string, x: number, y: number, cp: number) =>
-    `<text x="${x}" y="${y}" font-family="${xml(family)}" font-size="${L.fontSize}" font-weight="normal" font-style="normal" text-anchor="middle" xml:space="preserve" fill="#000">${xml(String.fromCodePoint(cp))}</text>`;
+  const glyph = (font: Font, x: number, y: number, cp: number) => {
+    const d = glyphPathData(font, cp, x, y, L.fontSize);
+    return d ? `<path d="${d}" fill="#000"/>` : "";
+  };
   const results = await mapLimit(chunks, o.concurrency ?? DEFAULT_CONCURRENCY, async (chunk) => {
     const rows = Math.ceil(chunk.length / cols);
     const W = cols * 2 * slot;
@@ -246,7 +356,7 @@ export async function renderGlyphPairs(
     const parts = chunk.map((cp, i) => {
       const x0 = (i % cols) * 2 * slot;
       const y0 = Math.floor(i / cols) * slot + g + L.baseline;
-      return text(o.sans, x0 + g + L.anchorX, y0, cp) + text(o.serif, x0 + slot + g + L.anchorX, y0, cp);
+      return glyph(o.sans, x0 + g + L.anchorX, y0, cp) + glyph(o.serif, x0 + slot + g + L.anchorX, y0, cp);
     });
     const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}"><rect width="${W}" height="${H}" fill="#fff"/>${parts.join("")}</svg>`;
     const { data, info } = await sharp(Buffer.from(svg), { limitInputPixels: false }).flatten({ background: "#ffffff" }).greyscale().raw().toBuffer({ resolveWithObject: true });
@@ -311,17 +421,36 @@ function sideBySide(p: Pair, size: number): Buffer {
   return out;
 }
 
+/** Splits sorted names into train and test with a seeded shuffle; both returned sorted. */
+export function splitGlyphNames(names: readonly string[], testCount: number, seed: number): { train: string[]; test: string[] } {
+  const shuffled = new Rng(`glyphs-split/${seed}`).shuffle([...names].sort());
+  return { test: shuffled.slice(0, testCount).sort(), train: shuffled.slice(testCount).sort() };
+}
+
 // ---- the dataset -----------------------------------------------------------------------
 
-export interface GlyphBuildOptions {
+/** Where the two fonts come from: families searched in font folders, or files. */
+export interface GlyphFontOptions {
+  /** the sans-serif family, domain A, left half (default "DejaVu Sans"); ignored when `sansFile` is given */
+  sans?: string;
+  /** the serif family, domain B, right half (default "DejaVu Serif"); ignored when `serifFile` is given */
+  serif?: string;
+  /** a font file (.ttf, .otf, .ttc) for domain A instead of searching for `sans` */
+  sansFile?: string;
+  /** a font file for domain B instead of searching for `serif` */
+  serifFile?: string;
+  /** folders searched for the families first (recursively) */
+  fontDirs?: readonly string[];
+  /** also search the OS's font folders (`systemFontDirs()`) after `fontDirs` (default true) */
+  systemFonts?: boolean;
+  onWarning?: WarningSink;
+}
+
+export interface GlyphBuildOptions extends GlyphFontOptions {
   /** output root; its train/ and test/ are replaced */
   out: string;
   /** size of each half in pixels (default 64); images are 2·size × size */
   size?: number;
-  /** the sans-serif family, domain A, left half (default "DejaVu Sans") */
-  sans?: string;
-  /** the serif family, domain B, right half (default "DejaVu Serif") */
-  serif?: string;
   /** characters to render (a string or a list; default `defaultGlyphCandidates()`) */
   chars?: string | readonly string[];
   /** share of characters in test/ (default 0.1) */
@@ -333,7 +462,6 @@ export interface GlyphBuildOptions {
   /** parallel atlas renders and PNG encodes (default: CPU count, at least 4) */
   concurrency?: number;
   onProgress?: (done: number, total: number) => void;
-  onWarning?: WarningSink;
 }
 
 export interface GlyphBuildResult {
@@ -343,7 +471,7 @@ export interface GlyphBuildResult {
   test: string[];
   size: number;
   layout: GlyphLayout;
-  fonts: { sans: GlyphFont | undefined; serif: GlyphFont | undefined };
+  fonts: { sans: GlyphFont; serif: GlyphFont };
   /** candidate characters */
   candidates: number;
   /** characters left out, by reason (the characters themselves) */
@@ -352,10 +480,24 @@ export interface GlyphBuildResult {
   bytes: number;
 }
 
-/** Splits sorted names into train and test with a seeded shuffle; both returned sorted. */
-export function splitGlyphNames(names: readonly string[], testCount: number, seed: number): { train: string[]; test: string[] } {
-  const shuffled = new Rng(`glyphs-split/${seed}`).shuffle([...names].sort());
-  return { test: shuffled.slice(0, testCount).sort(), train: shuffled.slice(testCount).sort() };
+/**
+ * The two fonts of the dataset: given files, or families found by name table in
+ * `fontDirs` and the OS's font folders (scanned once for both). DataErrors say what to do;
+ * two different faces are required.
+ */
+export function resolveGlyphFonts(o: GlyphFontOptions = {}): { sans: ResolvedGlyphFont; serif: ResolvedGlyphFont } {
+  const dirs = [...(o.fontDirs ?? []), ...(o.systemFonts === false ? [] : systemFontDirs())];
+  const catalog = fontCatalog([...new Set(dirs.map((d) => resolve(d)))]);
+  const warn = o.onWarning ?? (() => {});
+  const pick = (file: string | undefined, family: string, role: FontRole) => (file !== undefined ? openGlyphFontFile(file, role) : findGlyphFont(family, role, catalog, warn));
+  const sans = pick(o.sansFile, o.sans ?? DEFAULT_GLYPH_FONTS.sans, GLYPH_FONT_ROLES.sans);
+  const serif = pick(o.serifFile, o.serif ?? DEFAULT_GLYPH_FONTS.serif, GLYPH_FONT_ROLES.serif);
+  if (fontIdentity(sans.info) === fontIdentity(serif.info)) {
+    throw new DataError(
+      `the sans font "${sans.info.requested}" and the serif font "${serif.info.requested}" are the same file, ${sans.info.file}${sans.info.collectionIndex !== undefined ? ` (face ${sans.info.collectionIndex})` : ""}; the two domains must be two different faces`,
+    );
+  }
+  return { sans, serif };
 }
 
 function toCodePoints(chars: string | readonly string[]): number[] {
@@ -370,30 +512,19 @@ export async function buildGlyphDataset(o: GlyphBuildOptions): Promise<GlyphBuil
   if (!Number.isInteger(size) || size < 8 || size > 1024) throw new DataError(`size must be an integer from 8 to 1024, got ${size}`);
   const frac = o.testFraction ?? 0.1;
   if (!(frac >= 0 && frac < 1)) throw new DataError(`test fraction must be in [0, 1), got ${frac}`);
-  const sansName = o.sans ?? DEFAULT_GLYPH_FONTS.sans;
-  const serifName = o.serif ?? DEFAULT_GLYPH_FONTS.serif;
   const warn = o.onWarning ?? (() => {});
 
-  const sans = resolveFont(sansName, "sans (domain A)");
-  const serif = resolveFont(serifName, "serif (domain B)");
-  if (!sans || !serif) {
-    warn(`fc-match (fontconfig) was not found, so it cannot be checked that "${sansName}" and "${serifName}" are installed, nor which characters they cover; ` +
-      `a missing font or glyph is then drawn from a fallback font (install the fontconfig package to get the checks)`);
-  }
-  if (sans && serif && sans.file === serif.file) {
-    throw new DataError(`the sans font "${sansName}" and the serif font "${serifName}" resolve to the same file, ${sans.file}; the two domains must be two different faces`);
-  }
+  const { sans, serif } = resolveGlyphFonts(o);
+  const sansName = sans.info.family;
+  const serifName = serif.info.family;
 
   const candidates = o.chars !== undefined ? toCodePoints(o.chars) : defaultGlyphCandidates();
   const control = candidates.filter((cp) => /^\p{Cc}$/u.test(String.fromCodePoint(cp)));
-  const uncovered = candidates.filter((cp) => !control.includes(cp) && ((sans?.charset && !sans.charset.has(cp)) || (serif?.charset && !serif.charset.has(cp))));
+  const uncovered = candidates.filter((cp) => !control.includes(cp) && (!fontCovers(sans.font, cp) || !fontCovers(serif.font, cp)));
   const toRender = candidates.filter((cp) => !control.includes(cp) && !uncovered.includes(cp));
   if (o.chars !== undefined && uncovered.length) warn(`${uncovered.length} of the requested characters are missing from one of the fonts and are left out: ${listSome(uncovered.map(show))}`);
 
-  const [pairs] = await Promise.all([
-    renderGlyphPairs(toRender, { size, sans: sansName, serif: serifName, concurrency: o.concurrency ?? Math.max(4, DEFAULT_CONCURRENCY) }),
-    findFontPackages([sans, serif]),
-  ]);
+  const pairs = await renderGlyphPairs(toRender, { size, sans: sans.font, serif: serif.font, concurrency: o.concurrency ?? Math.max(4, DEFAULT_CONCURRENCY) });
   const dropped = { uncovered: [...control, ...uncovered].map((cp) => String.fromCodePoint(cp)), blank: [] as string[], identical: [] as string[], clipped: [] as string[] };
   const kept: Pair[] = [];
   for (const p of pairs) {
@@ -435,34 +566,76 @@ export async function buildGlyphDataset(o: GlyphBuildOptions): Promise<GlyphBuil
   const testSet = new Set(test);
   const index = ["file\tsplit\tcodepoint\tchar", ...names.map((n) => `${n}\t${testSet.has(n) ? "test" : "train"}\t${n.slice(0, -4)}\t${String.fromCodePoint(byName.get(n)!.cp)}`)];
   writeFileSync(join(out, "index.tsv"), index.join("\n") + "\n");
-  const copied: string[] = [];
-  for (const f of [sans, serif]) {
-    if (!f?.copyrightFile || !f.package) continue;
-    const dst = join(out, `COPYRIGHT-${f.package}.txt`);
-    if (copied.includes(dst)) continue;
-    try {
-      copyFileSync(f.copyrightFile, dst);
-      copied.push(dst);
-    } catch {
-      // unreadable copyright file: ATTRIBUTION.md still names it
-    }
-  }
-  const result: GlyphBuildResult = { out, train, test, size, layout: glyphLayout(size), fonts: { sans, serif }, candidates: candidates.length, dropped, bytes };
-  writeFileSync(join(out, "ATTRIBUTION.md"), glyphAttribution(result, { sansName, serifName, command: o.command, copied: copied.map((c) => c.slice(out.length + 1)), defaultChars: o.chars === undefined }));
+  const written = writeFontLicences(out, [sans.info, serif.info]);
+  const result: GlyphBuildResult = { out, train, test, size, layout: glyphLayout(size), fonts: { sans: sans.info, serif: serif.info }, candidates: candidates.length, dropped, bytes };
+  writeFileSync(join(out, "ATTRIBUTION.md"), glyphAttribution(result, { command: o.command, written, defaultChars: o.chars === undefined }));
   return result;
 }
 
-function fontSection(label: string, name: string, f: GlyphFont | undefined, copied: string[]): string {
-  if (!f) return `## ${label}: ${name}\n\n- Not checked (fontconfig's fc-match was not available); see your system's font packages for the licence.\n`;
-  const cp = f.package ? copied.find((c) => c === `COPYRIGHT-${f.package}.txt`) : undefined;
-  return `## ${label}: ${f.family} (${f.style})
-
-- File: \`${f.file}\`${f.package ? `\n- Package: \`${f.package}\`${f.packageVersion ? ` ${f.packageVersion}` : ""} (Debian)` : ""}
-- Licence: ${f.licence ?? "unknown; see the font's own licence"}${f.copyrightFile ? `\n- Copyright file: \`${f.copyrightFile}\`${cp ? ` (copied here as \`${cp}\`)` : ""}` : ""}
-`;
+/** `FONT-LICENSE-<PostScript name>.txt` for a font: its name table's copyright and licence. */
+export function fontLicenceFileName(f: GlyphFont): string {
+  const base = (f.postScriptName ?? `${f.family}-${f.style}`).replace(/[^A-Za-z0-9._-]+/g, "_");
+  return `FONT-LICENSE-${base}.txt`;
 }
 
-function glyphAttribution(r: GlyphBuildResult, o: { sansName: string; serifName: string; command?: string; copied: string[]; defaultChars: boolean }): string {
+/**
+ * Writes each font's copyright and licence text from its name table (FONT-LICENSE-*.txt)
+ * and copies Debian copyright files (COPYRIGHT-<package>.txt); returns, per font, the names
+ * of the files written for it.
+ */
+function writeFontLicences(out: string, fonts: readonly GlyphFont[]): Map<GlyphFont, { licence?: string; copyright?: string }> {
+  const written = new Map<GlyphFont, { licence?: string; copyright?: string }>();
+  const done = new Set<string>();
+  for (const f of fonts) {
+    const w: { licence?: string; copyright?: string } = {};
+    if (f.copyright || f.licenceText || f.licenceUrl) {
+      const name = fontLicenceFileName(f);
+      if (!done.has(name)) {
+        const text = [
+          `${f.fullName ?? `${f.family} ${f.style}`}${f.version ? `, ${f.version}` : ""}`,
+          `Font file: ${f.file}${f.collectionIndex !== undefined ? ` (face ${f.collectionIndex})` : ""}`,
+          `From the font's name table:`,
+          "",
+          ...(f.copyright ? [`Copyright notice:`, f.copyright, ""] : []),
+          ...(f.licenceUrl ? [`Licence URL: ${f.licenceUrl}`, ""] : []),
+          ...(f.licenceText ? [`Licence:`, f.licenceText, ""] : []),
+        ];
+        writeFileSync(join(out, name), text.join("\n").replace(/\r\n?/g, "\n"));
+        done.add(name);
+      }
+      w.licence = name;
+    }
+    if (f.copyrightFile && f.package) {
+      const name = `COPYRIGHT-${f.package}.txt`;
+      try {
+        if (!done.has(name)) copyFileSync(f.copyrightFile, join(out, name));
+        done.add(name);
+        w.copyright = name;
+      } catch {
+        // unreadable copyright file: ATTRIBUTION.md still names it
+      }
+    }
+    written.set(f, w);
+  }
+  return written;
+}
+
+function fontSection(label: string, f: GlyphFont, w: { licence?: string; copyright?: string }): string {
+  const oneLine = (s: string) => s.replace(/\s*\n\s*/g, " ").trim();
+  const lines = [
+    `- File: \`${f.file}\`${f.collectionIndex !== undefined ? ` (face ${f.collectionIndex} of the collection)` : ""}${f.source === "file" ? " (given)" : ` (found by its name table as "${f.requested}")`}`,
+    f.version ? `- Font version: ${f.version}` : "",
+    f.copyright ? `- Copyright: ${oneLine(f.copyright)}` : "",
+    `- Licence: ${f.licence ?? "unknown; see the font's own licence"}`,
+    f.licenceUrl && !(f.licence ?? "").includes(f.licenceUrl) ? `- Licence URL (name table): ${f.licenceUrl}` : "",
+    w.licence ? `- Copyright and licence text from the font's name table: \`${w.licence}\`` : "",
+    f.package ? `- Package: \`${f.package}\`${f.packageVersion ? ` ${f.packageVersion}` : ""} (Debian)` : "",
+    f.copyrightFile ? `- Copyright file: \`${f.copyrightFile}\`${w.copyright ? ` (copied here as \`${w.copyright}\`)` : ""}` : "",
+  ].filter(Boolean);
+  return `## ${label}: ${f.family} (${f.style})\n\n${lines.join("\n")}\n`;
+}
+
+function glyphAttribution(r: GlyphBuildResult, o: { command?: string; written: Map<GlyphFont, { licence?: string; copyright?: string }>; defaultChars: boolean }): string {
   const L = r.layout;
   const d = r.dropped;
   return `# Glyphs dataset — attribution
@@ -477,13 +650,14 @@ ${r.candidates} candidates: ${o.defaultChars ? DEFAULT_CHARS_TEXT : "the charact
 Left out: ${d.uncovered.length} not in both fonts, ${d.blank.length} blank in a face, ${d.identical.length} drawn identically in both
 faces (nothing to translate), ${d.clipped.length} larger than the square.
 
-Rendering: SVG \`<text>\` through librsvg/Pango/fontconfig (sharp), font size ${L.fontSize} px in both
-faces, baseline at y = ${L.baseline}, \`text-anchor: middle\` at x = ${L.anchorX} of each ${r.size}×${r.size} half.
+Rendering: the glyph outlines of the font files (read with opentype.js, unhinted), drawn as SVG
+paths and rasterised by librsvg (sharp); font size ${L.fontSize} px in both faces, baseline at
+y = ${L.baseline}, each glyph's advance width centred on x = ${L.anchorX} of its ${r.size}×${r.size} half.
 
-${fontSection("Domain A (left, sans)", o.sansName, r.fonts.sans, o.copied)}
-${fontSection("Domain B (right, serif)", o.serifName, r.fonts.serif, o.copied)}
-The images are renderings of the fonts' glyphs; keep this file (and the copyright files next
-to it) with the images when you share them.
+${fontSection("Domain A (left, sans)", r.fonts.sans, o.written.get(r.fonts.sans) ?? {})}
+${fontSection("Domain B (right, serif)", r.fonts.serif, o.written.get(r.fonts.serif) ?? {})}
+The images are renderings of the fonts' glyphs; keep this file (and the licence and copyright
+files next to it) with the images when you share them.
 
 ## How this folder was built
 

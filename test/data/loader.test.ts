@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { IrData } from "../../src/compiler/ir.js";
+import type { IrData } from "../../src/ir/schema.js";
 import { type Batch, DataLoader, type LoaderOptions } from "../../src/data/loader.js";
 import { type Dataset, openDataset } from "../../src/data/dataset.js";
 import { DataError } from "../../src/data/errors.js";
