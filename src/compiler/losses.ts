@@ -5,6 +5,7 @@ import type { Expr, LossDecl, Span } from "../dsl/ast.js";
 import { type Diagnostic, diag, didYouMeanHint } from "../dsl/diagnostics.js";
 import { spatialThrough } from "./elaborate.js";
 import type { Attrs, IrLoss, IrNode, IrValue } from "../ir/schema.js";
+import { GAN_CRITERIA } from "../ir/enums.js";
 import { irSpan } from "./ir.js";
 import type { Env } from "./values.js";
 
@@ -36,7 +37,8 @@ export const LOSS_FUNCTIONS: Record<string, { args: number | "2+"; doc: string }
   pool: { args: 1, doc: "an image from the history pool of generated images (implies detach)" },
   concat: { args: "2+", doc: "concatenation of images along channels (e.g. a conditional discriminator's input)" },
 };
-export const CRITERIA = new Set(["lsgan", "vanilla", "wgan", "hinge"]);
+/** The GAN criteria (declared once, in src/ir/enums.ts). */
+export const CRITERIA: ReadonlySet<string> = new Set<string>(GAN_CRITERIA);
 
 export interface LossContext {
   env: Env;
