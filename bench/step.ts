@@ -3,12 +3,17 @@
  * generator step, then discriminator step) on each tfjs backend, next to PyTorch's time for the
  * same iteration measured in the same run.
  *
- *   node --import tsx bench/step.ts                                   # sizes 64,128; backends tensorflow,wasm,cpu
+ *   node --import tsx bench/step.ts                                   # sizes 64,128; backends tensorflow,webgpu,wasm,cpu
  *   node --import tsx bench/step.ts --sizes 64,128 --backends wasm,cpu --iters 3
  *   node --import tsx bench/step.ts --sizes 64 --backends wasm --iters 2 --no-torch
+ *   node --import tsx bench/step.ts --sizes 64 --backends webgpu,wasm --swiftshader  # webgpu without a GPU
  *
- * Flags: --sizes a,b (default 64,128)   --backends list (default tensorflow,wasm,cpu; tensorflow is
- * reported "not installed" where @tensorflow/tfjs-node cannot load)   --iters N timed iterations
+ * Flags: --sizes a,b (default 64,128)   --backends list (default tensorflow,webgpu,wasm,cpu; tensorflow is
+ * reported "not installed" where @tensorflow/tfjs-node cannot load, webgpu "not available" with the
+ * reason where no WebGPU adapter can be created; a software adapter (SwiftShader, llvmpipe) is
+ * labelled as such)   --swiftshader (run the webgpu configurations on the SwiftShader Vulkan driver
+ * of Debian's chromium package: LD_LIBRARY_PATH=/usr/lib/chromium
+ * VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json in their environment)   --iters N timed iterations
  * after 1 warm-up (default 3)   --skip cpu@128,... (not run; estimated from the same backend at
  * another size, by pixel count)   --max-config-s S (default 900: a configuration whose estimated
  * run time (warm-up + iters + the profiled one) exceeds S is skipped and estimated the same way; 0 = no limit)
@@ -45,6 +50,7 @@ import * as tf from "@tensorflow/tfjs";
 import { compileSource } from "../src/compiler/compile.js";
 import { selectBackend, type BackendKind } from "../src/runtime/backend.js";
 import { Model } from "../src/runtime/model.js";
+import type { WebgpuAdapterDescription } from "../src/runtime/webgpu.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(HERE);
@@ -75,6 +81,8 @@ interface TfjsResult {
   runtime: "tfjs";
   backend: string;
   reason: string;
+  /** webgpu: the adapter (vendor, architecture, description, software or not) */
+  adapter?: WebgpuAdapterDescription;
   size: number;
   iters: number;
   warmup_s: number;
@@ -191,24 +199,25 @@ async function runChild(cfg: ChildConfig): Promise<TfjsResult> {
   }
 
   // the forward pass alone (training mode, as the iteration runs it; no tape), median of 3
-  const fwd = (net: string) => {
-    const run = () => {
+  // (read back asynchronously: webgpu cannot read synchronously in Node)
+  const fwd = async (net: string) => {
+    const run = async () => {
       const y = tf.tidy(() => model.net(net).forward(A, { training: true }));
-      y.dataSync();
+      await y.data();
       y.dispose();
     };
-    run();
+    await run();
     const ts: number[] = [];
     for (let i = 0; i < 3; i++) {
       const t0 = performance.now();
-      run();
+      await run();
       ts.push((performance.now() - t0) / 1000);
     }
     return median(ts);
   };
   progress.phase = "the forward-only timing";
-  const gFwd = fwd("G_AB");
-  const dFwd = fwd("D_A");
+  const gFwd = await fwd("G_AB");
+  const dFwd = await fwd("D_A");
   log(`forward alone: G ${gFwd.toFixed(3)} s, D ${dFwd.toFixed(3)} s`);
 
   let peak: number | undefined;
@@ -252,6 +261,7 @@ async function runChild(cfg: ChildConfig): Promise<TfjsResult> {
     runtime: "tfjs",
     backend: sel.name,
     reason: sel.reason,
+    adapter: sel.adapter,
     size: S,
     iters: cfg.iters,
     warmup_s: warm.wall,
@@ -284,8 +294,13 @@ function flag(argv: string[], name: string, def: string): string {
   return i >= 0 && argv[i + 1] != null ? argv[i + 1]! : def;
 }
 
-function spawnTfjs(cfg: ChildConfig, timeoutS: number): Outcome<TfjsResult> {
+/** The SwiftShader Vulkan driver of Debian's chromium package (a software WebGPU adapter for Dawn). */
+const SWIFTSHADER_ENV = { LD_LIBRARY_PATH: "/usr/lib/chromium", VK_ICD_FILENAMES: "/usr/lib/chromium/vk_swiftshader_icd.json" };
+
+function spawnTfjs(cfg: ChildConfig, timeoutS: number, swiftshader = false): Outcome<TfjsResult> {
+  const env = swiftshader && cfg.backend === "webgpu" ? { ...process.env, ...SWIFTSHADER_ENV } : process.env;
   const p = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), "--child", JSON.stringify(cfg)], {
+    env,
     cwd: ROOT,
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
@@ -296,7 +311,7 @@ function spawnTfjs(cfg: ChildConfig, timeoutS: number): Outcome<TfjsResult> {
   if (line) {
     const v = JSON.parse(line.slice(RESULT_TAG.length)) as { result?: TfjsResult; error?: string; unavailable?: string; progress?: Progress };
     if (v.result) return { ok: true, result: v.result };
-    if (v.unavailable) return { ok: false, why: "not installed" };
+    if (v.unavailable) return { ok: false, why: cfg.backend === "webgpu" ? `not available: ${v.unavailable}` : "not installed" };
     const pr = v.progress;
     let why = `failed in ${pr?.phase ?? "setup"}: ${v.error}`;
     if (pr?.wasm_heap_bytes != null) {
@@ -326,9 +341,24 @@ const fmtS = (s: number) => (s < 0.1 ? `${(s * 1000).toFixed(1)} ms` : s < 1 ? `
 const fmtMiB = (b?: number) => (b == null ? "—" : `${(b / 2 ** 20).toFixed(0)} MiB`);
 const fmtX = (r: number) => `${r >= 10 ? r.toFixed(0) : r.toFixed(1)}×`;
 
+/** The runtime column: webgpu names its adapter, and says when it is software (a CPU). */
+function runtimeLabel(t: TfjsResult): string {
+  if (t.backend !== "webgpu" || t.adapter == null) return `tfjs ${t.backend}`;
+  const a = t.adapter;
+  const name = [a.vendor, a.architecture].filter(Boolean).join(" ");
+  return a.software ? `tfjs webgpu, software adapter (${name}: runs on the CPU)` : `tfjs webgpu (${name}${a.description ? `, ${a.description}` : ""})`;
+}
+/** The threads column: tfjs-node is native (multi-threaded), webgpu runs on its adapter, wasm/cpu on one thread. */
+function threadsLabel(t: TfjsResult): string {
+  if (t.backend === "tensorflow") return "native";
+  if (t.backend === "webgpu") return t.adapter?.software ? "driver's" : "GPU";
+  return "1";
+}
+
 async function parent(argv: string[]): Promise<void> {
   const sizes = flag(argv, "--sizes", "64,128").split(",").map(Number).sort((a, b) => a - b);
-  const backends = flag(argv, "--backends", "tensorflow,wasm,cpu").split(",");
+  const backends = flag(argv, "--backends", "tensorflow,webgpu,wasm,cpu").split(",");
+  const swiftshader = argv.includes("--swiftshader");
   const iters = Number(flag(argv, "--iters", "3"));
   const ngf = Number(flag(argv, "--ngf", "64"));
   const ndf = Number(flag(argv, "--ndf", "64"));
@@ -383,7 +413,7 @@ async function parent(argv: string[]): Promise<void> {
         continue;
       }
       process.stderr.write(`tfjs ${backend} ${size}x${size}…\n`);
-      const o = spawnTfjs({ backend, size, iters, ngf, ndf, profile }, timeoutS);
+      const o = spawnTfjs({ backend, size, iters, ngf, ndf, profile }, timeoutS, swiftshader);
       if (!o.ok) process.stderr.write(`  ${o.why}\n`);
       if (o.ok && !measuredAt.has(backend)) measuredAt.set(backend, { size, s: o.result.median_s });
       tfjs.set(key, o);
@@ -423,7 +453,7 @@ async function parent(argv: string[]): Promise<void> {
       const label = `${size}×${size}`;
       if (!o.ok) {
         const est = o.estimate_s != null ? `~${fmtS(o.estimate_s)} (est.) — ` : "";
-        const cells = [label, `tfjs ${backend}`, backend === "tensorflow" ? "" : "1", `${est}${o.why}`, ""];
+        const cells = [label, `tfjs ${backend}`, backend === "tensorflow" || backend === "webgpu" ? "" : "1", `${est}${o.why}`, ""];
         for (const th of thCols) {
           const r = ref(th);
           cells.push(o.estimate_s != null && r?.ok ? `~${fmtX(o.estimate_s / r.result.median_s)}` : "");
@@ -434,12 +464,12 @@ async function parent(argv: string[]): Promise<void> {
       }
       const t = o.result;
       const c = medCpu(t)!;
-      const cells = [label, `tfjs ${t.backend}`, t.backend === "tensorflow" ? "native" : "1", `${fmtS(t.median_s)} (${fmtS(t.min_s)})`, fmtS(c)];
+      const cells = [label, runtimeLabel(t), threadsLabel(t), `${fmtS(t.median_s)} (${fmtS(t.min_s)})`, fmtS(c)];
       for (const th of thCols) {
         const r = ref(th);
         cells.push(r?.ok ? fmtX(t.median_s / r.result.median_s) : "—");
       }
-      if (cpuRef) cells.push(ref1Cpu != null && t.backend !== "tensorflow" ? fmtX(c / ref1Cpu) : "—");
+      if (cpuRef) cells.push(ref1Cpu != null && threadsLabel(t) === "1" ? fmtX(c / ref1Cpu) : "—");
       cells.push(fmtMiB(t.tensor_bytes_peak ?? t.tensor_bytes_sampled_max), fmtMiB(t.peak_rss_bytes), fmtMiB(t.wasm_heap_bytes));
       out.push(`| ${cells.join(" | ")} |`);
     }
@@ -481,7 +511,7 @@ async function parent(argv: string[]): Promise<void> {
       const all = ks.reduce((a, k) => a + k.ms, 0);
       const share = (6 * (t.g_fwd_s + t.d_fwd_s)) / t.median_s;
       const prof = t.kernels ? `${pct(all)}: ${top}` : "—";
-      out.push(`| ${size}×${size} | tfjs ${t.backend} | ${fmtS(t.g_fwd_s)} | ${fmtS(t.d_fwd_s)} | ${(100 * share).toFixed(0)}% | ${prof} |`);
+      out.push(`| ${size}×${size} | ${runtimeLabel(t)} | ${fmtS(t.g_fwd_s)} | ${fmtS(t.d_fwd_s)} | ${(100 * share).toFixed(0)}% | ${prof} |`);
     }
     for (const th of thCols) {
       const o = torch.get(`${th}@${size}`)!;

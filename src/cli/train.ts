@@ -3,7 +3,7 @@
 import { Command, Option } from "commander";
 import { collectSet, parsePositiveInt } from "./common.js";
 
-const BACKENDS = ["auto", "tensorflow", "wasm", "cpu"] as const;
+const BACKENDS = ["auto", "tensorflow", "webgpu", "wasm", "cpu"] as const;
 
 export function trainCommand(): Command {
   return new Command("train")
@@ -12,7 +12,7 @@ export function trainCommand(): Command {
     .option("--data <dir>", "dataset root: trainA/ trainB/ [testA/ testB/] (unpaired, paired_folders) or train/ [test/] (paired_ab)")
     .option("--out <dir>", "run directory to create (default runs/<spec>-<date>-<time>)")
     .option("--resume <run>", "continue the run in this directory from its latest checkpoint, exactly")
-    .addOption(new Option("--backend <kind>", "tfjs backend; auto = tensorflow (tfjs-node[-gpu]) if installed, else wasm, else cpu").choices(BACKENDS))
+    .addOption(new Option("--backend <kind>", "tfjs backend; auto = tensorflow (tfjs-node[-gpu]) if installed, else webgpu on a GPU, else wasm, else cpu").choices(BACKENDS))
     .option("--set <name=value>", "override a spec parameter (repeatable)", collectSet, {})
     .option("--config <file>", "YAML run configuration (data, out, backend, set, max_iters, …); flags override it")
     .option("--max-iters <n>", "stop after this many iterations in total (a short run; resume continues it)", parsePositiveInt("--max-iters"))

@@ -4,10 +4,15 @@
  *   tensorflow  native libtensorflow via @tensorflow/tfjs-node-gpu or
  *               @tensorflow/tfjs-node (optional dependencies; their install
  *               step downloads libtensorflow, which fails offline)
+ *   webgpu      @tensorflow/tfjs-backend-webgpu on Dawn (the optional `webgpu`
+ *               package; see ./webgpu.ts), on whatever adapter Dawn finds —
+ *               a GPU, or a software one such as SwiftShader
  *   wasm        @tensorflow/tfjs-backend-wasm (XNNPACK, SIMD; single-threaded
  *               in Node — see `wasmThreadsNote`)
  *   cpu         plain-JS reference backend (slow)
- *   auto        tensorflow if loadable, else wasm, else cpu
+ *   auto        tensorflow if loadable, else webgpu on a hardware adapter,
+ *               else wasm, else cpu (a software WebGPU adapter is used only
+ *               when asked for explicitly)
  *
  * After `tf.setBackend` + `tf.ready()` the kernel fixes are registered.
  */
@@ -15,14 +20,24 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { registerKernelFixes } from "./kernels/index.js";
+import {
+  describeAdapter,
+  probeWebgpu,
+  registerWebgpuBackend,
+  vulkanLoaderFound,
+  webgpuUnavailableMessage,
+  type WebgpuAdapterDescription,
+} from "./webgpu.js";
 
-export type BackendKind = "auto" | "tensorflow" | "wasm" | "cpu";
+export type BackendKind = "auto" | "tensorflow" | "webgpu" | "wasm" | "cpu";
 
 export interface BackendSelection {
-  /** tfjs backend name now active ("tensorflow" | "wasm" | "cpu"). */
+  /** tfjs backend name now active ("tensorflow" | "webgpu" | "wasm" | "cpu"). */
   name: string;
-  /** Human-readable explanation of the choice (incl. what was tried). */
+  /** Human-readable explanation of the choice (incl. what was tried; for webgpu, the adapter). */
   reason: string;
+  /** webgpu only: the adapter in use. */
+  adapter?: WebgpuAdapterDescription;
 }
 
 export class BackendUnavailableError extends Error {
@@ -195,6 +210,31 @@ async function selectTensorflow(): Promise<BackendSelection | { causes: string[]
   return { name: "tensorflow", reason: `tensorflow via ${probe.pkg} (native libtensorflow${gpu ? ", CUDA" : ""})` };
 }
 
+async function selectWebgpu(explicit: boolean): Promise<BackendSelection | { error: string; message: string }> {
+  if (!explicit && !vulkanLoaderFound()) {
+    const why = "no Vulkan loader (libvulkan.so.1) found";
+    return { error: why, message: why };
+  }
+  const p = await probeWebgpu();
+  if (!p.ok) return { error: p.why, message: webgpuUnavailableMessage(p) };
+  const desc = describeAdapter(p.adapter);
+  if (!explicit && p.adapter.software) {
+    const why = `only a software adapter (${desc}); --backend webgpu uses it`;
+    return { error: why, message: why };
+  }
+  try {
+    await registerWebgpuBackend();
+  } catch (e) {
+    const why = `@tensorflow/tfjs-backend-webgpu could not be loaded: ${errMessage(e)}`;
+    return { error: why, message: `The 'webgpu' backend is not available: ${why}` };
+  }
+  if (!(await activate("webgpu"))) {
+    const why = `tf.setBackend('webgpu') failed on ${desc} (the device could not be created)`;
+    return { error: why, message: `The 'webgpu' backend is not available: ${why}` };
+  }
+  return { name: "webgpu", reason: `webgpu via Dawn on ${desc}`, adapter: p.adapter };
+}
+
 /**
  * Selects and initialises the tfjs backend, then registers the kernel fixes.
  * Throws `BackendUnavailableError` if an explicitly requested backend cannot
@@ -205,6 +245,11 @@ export async function selectBackend(kind: BackendKind): Promise<BackendSelection
     case "tensorflow": {
       const r = await selectTensorflow();
       if ("causes" in r) throw tensorflowUnavailable(r.causes);
+      return r;
+    }
+    case "webgpu": {
+      const r = await selectWebgpu(true);
+      if ("error" in r) throw new BackendUnavailableError(r.message, "webgpu", [r.error]);
       return r;
     }
     case "wasm": {
@@ -218,10 +263,13 @@ export async function selectBackend(kind: BackendKind): Promise<BackendSelection
       const t = await selectTensorflow();
       if (!("causes" in t)) return { name: t.name, reason: `auto: ${t.reason}` };
       const tfWhy = "tfjs-node not installed/loadable (npm install @tensorflow/tfjs-node for native speed)";
+      const g = await selectWebgpu(false);
+      if (!("error" in g)) return { ...g, reason: `auto: ${tfWhy}; using ${g.reason}` };
+      const gpuWhy = `no webgpu (${g.error})`;
       const w = await selectWasm();
-      if (!("error" in w)) return { name: w.name, reason: `auto: ${tfWhy}; using ${w.reason}` };
+      if (!("error" in w)) return { name: w.name, reason: `auto: ${tfWhy}; ${gpuWhy}; using ${w.reason}` };
       const c = await selectCpu();
-      return { name: c.name, reason: `auto: ${tfWhy}; wasm unavailable (${w.error}); using ${c.reason}` };
+      return { name: c.name, reason: `auto: ${tfWhy}; ${gpuWhy}; wasm unavailable (${w.error}); using ${c.reason}` };
     }
     default: {
       const never: never = kind;

@@ -1,7 +1,8 @@
 /**
  * PyTorch parity: specs/cyclegan.gan, loaded with the weights PyTorch initialised, reproduces
  * PyTorch's forward outputs, loss terms and parameters after one full training iteration of the
- * seed's recipe (generators with one Adam, then both discriminators), on cpu and wasm.
+ * seed's recipe (generators with one Adam, then both discriminators), on cpu and wasm (and webgpu in
+ * the vitest "webgpu" project, at the same tolerances).
  * Fixtures: `/usr/bin/python3 test/parity/make_fixtures.py` (see its docstring).
  *   avg: the seed's discriminator (patch map averaged to one score) — spec + global_avg_pool
  *   map: the official recipe (LSGAN over the whole patch map) — specs/cyclegan.gan as is

@@ -23,4 +23,5 @@ export {
 } from "./conv_backprop.js";
 export { conv2DBackpropFilterJs } from "./cpu_conv_backprop_filter.js";
 export { convTranspose2d, torchConvTransposeGeometry, type ConvTransposeOptions } from "./conv_transpose.js";
+export { foldPaddings, padViaLowRank } from "./webgpu_pad.js";
 export { KernelCtx } from "./kernel_ctx.js";

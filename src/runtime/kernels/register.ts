@@ -19,6 +19,7 @@ import {
 } from "./conv_backprop.js";
 import { conv2DBackpropFilterJs } from "./cpu_conv_backprop_filter.js";
 import { mirrorPadGradConfig } from "./mirror_pad_grad.js";
+import { padViaLowRank, webgpuPadSupports, type PadV2Attrs } from "./webgpu_pad.js";
 
 /** Which fix replaced what; one entry per (kernel, backend) or gradient. */
 export interface KernelFixInfo {
@@ -116,6 +117,24 @@ const cpuBackpropFilter: tf.KernelFunc = (args: KernelArgs) => {
   return { dataId, shape: info.filterShape, dtype: "float32" };
 };
 
+/** webgpu PadV2: the stock kernel for ranks ≤ 4, reshapes to ranks ≤ 4 above (see webgpu_pad.ts). */
+const webgpuPadV2: tf.KernelFunc = (args: KernelArgs) => {
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  const stock = stockKernelFunc(tf.PadV2, "webgpu");
+  if (stock == null) throw new Error("gancc: webgpu PadV2 fallback missing");
+  if (webgpuPadSupports(x)) return stock(args);
+  const { paddings, constantValue } = args.attrs as unknown as PadV2Attrs;
+  const ctx = new KernelCtx(args.backend as tf.KernelBackend, "webgpu");
+  const pad = (t: tf.TensorInfo, p: Array<[number, number]>) =>
+    ctx.track(stock({ inputs: { x: t }, backend: args.backend, attrs: { paddings: p, constantValue } as unknown as tf.NamedAttrMap }) as tf.TensorInfo);
+  try {
+    return ctx.finish(padViaLowRank(ctx, x, paddings, pad));
+  } catch (e) {
+    ctx.disposeAll();
+    throw e;
+  }
+};
+
 interface KernelFix {
   info: KernelFixInfo;
   config: tf.KernelConfig;
@@ -152,6 +171,16 @@ function kernelFixes(): KernelFix[] {
         description: "cpu Conv2DBackpropFilter (~0.01 GFLOP/s): blocked im2col x dy^T in JS",
       },
       config: { kernelName: tf.Conv2DBackpropFilter, backendName: "cpu", kernelFunc: cpuBackpropFilter },
+    },
+    {
+      info: {
+        id: "webgpu-padv2-rank5-6",
+        kind: "kernel",
+        kernelName: tf.PadV2,
+        backendName: "webgpu",
+        description: "webgpu PadV2 emits invalid WGSL for rank 5/6 (dilated kernels, slice gradients): padded through rank <= 4 reshapes",
+      },
+      config: { kernelName: tf.PadV2, backendName: "webgpu", kernelFunc: webgpuPadV2 },
     },
   ];
 }
@@ -206,7 +235,7 @@ export function registerKernelFixes(): void {
     tf.registerGradient(mirrorPadGradConfig);
   }
 
-  // 2./3. Conv backprop kernels for wasm and cpu.
+  // 2./3. Conv backprop kernels for wasm and cpu; webgpu's PadV2 above rank 4.
   for (const fix of kernelFixes()) {
     const { kernelName, backendName } = fix.config;
     if (!backendLoaded(backendName) || isKernelFixActive(kernelName, backendName)) continue;

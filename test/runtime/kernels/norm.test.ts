@@ -2,7 +2,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { batchNormTrain, instanceNorm } from "../../../src/runtime/kernels/index.js";
-import { checkFiniteDiff, expectClose, expectNoLeak, f64, normRef, prod, randn, type Shape4 } from "./reference.js";
+import { checkFiniteDiff, expectClose, expectNoLeak, f64, normRef, prod, randn, read64, type Shape4 } from "./reference.js";
 import { BACKENDS, useBackend } from "./setup.js";
 
 type Affine = "none" | "gamma+beta" | "gamma" | "beta";
@@ -28,16 +28,16 @@ function makeInputs(s: Shape4, affine: Affine, seed: number): Inputs {
 }
 
 /** Runs op + gradient wrt every input through tfjs. */
-function runTfjs(
+async function runTfjs(
   s: Shape4,
   inp: Inputs,
   op: (x: tf.Tensor4D, gamma?: tf.Tensor1D, beta?: tf.Tensor1D) => tf.Tensor4D,
-): { y: Float64Array; dx: Float64Array; dgamma?: Float64Array; dbeta?: Float64Array } {
+): Promise<{ y: Float64Array; dx: Float64Array; dgamma?: Float64Array; dbeta?: Float64Array }> {
   const out: { y: Float64Array; dx: Float64Array; dgamma?: Float64Array; dbeta?: Float64Array } = {
     y: new Float64Array(),
     dx: new Float64Array(),
   };
-  expectNoLeak(() => {
+  await expectNoLeak(() => {
     const xt = tf.tensor4d(Float32Array.from(inp.x), s);
     const gt = inp.gamma ? tf.tensor1d(Float32Array.from(inp.gamma)) : undefined;
     const bt = inp.beta ? tf.tensor1d(Float32Array.from(inp.beta)) : undefined;
@@ -63,7 +63,7 @@ function checkAll(
   inp: Inputs,
   kind: "instance" | "batch",
   eps: number,
-  got: ReturnType<typeof runTfjs>,
+  got: Awaited<ReturnType<typeof runTfjs>>,
 ): void {
   const ref = (x: Float64Array, g?: Float64Array, b?: Float64Array) => normRef(x, s, kind, eps, g, b).y;
   expectClose(got.y, ref(inp.x, inp.gamma, inp.beta), 2e-5, "forward");
@@ -82,28 +82,31 @@ describe.each(BACKENDS)("normalisation on %s", (backend) => {
   });
 
   describe("instanceNorm", () => {
-    it.each(AFFINES)("affine=%s", (affine) => {
+    it.each(AFFINES)("affine=%s", async (affine) => {
       const s: Shape4 = [2, 4, 3, 3];
       const inp = makeInputs(s, affine, 50);
-      const got = runTfjs(s, inp, (x, gamma, beta) => instanceNorm(x, { gamma, beta }));
+      const got = await runTfjs(s, inp, (x, gamma, beta) => instanceNorm(x, { gamma, beta }));
       checkAll(s, inp, "instance", 1e-5, got);
     });
 
-    it("custom eps, 1-channel, larger spatial", () => {
+    it("custom eps, 1-channel, larger spatial", async () => {
       const s: Shape4 = [1, 6, 5, 1];
       const inp = makeInputs(s, "none", 60);
-      const got = runTfjs(s, inp, (x) => instanceNorm(x, { eps: 0.1 }));
+      const got = await runTfjs(s, inp, (x) => instanceNorm(x, { eps: 0.1 }));
       checkAll(s, inp, "instance", 0.1, got);
     });
 
-    it("each (sample, channel) has zero mean and ~unit variance", () => {
-      expectNoLeak(() => {
+    it("each (sample, channel) has zero mean and ~unit variance", async () => {
+      let mean!: Float64Array, variance!: Float64Array;
+      await expectNoLeak(() => {
         const x = tf.add(tf.mul(tf.randomNormal([2, 8, 8, 4]), 3), 5) as tf.Tensor4D;
         const y = instanceNorm(x);
         const m = tf.moments(y, [1, 2]);
-        expectClose(m.mean.dataSync(), new Float64Array(8), 1e-5, "mean");
-        expectClose(m.variance.dataSync(), new Float64Array(8).fill(1), 1e-3, "variance");
+        mean = f64(m.mean);
+        variance = f64(m.variance);
       });
+      expectClose(mean, new Float64Array(8), 1e-5, "mean");
+      expectClose(variance, new Float64Array(8).fill(1), 1e-3, "variance");
     });
 
     it("rejects a gamma of the wrong size", () => {
@@ -113,14 +116,14 @@ describe.each(BACKENDS)("normalisation on %s", (backend) => {
   });
 
   describe("batchNormTrain", () => {
-    it.each(AFFINES)("affine=%s (gradient flows through the batch statistics)", (affine) => {
+    it.each(AFFINES)("affine=%s (gradient flows through the batch statistics)", async (affine) => {
       const s: Shape4 = [3, 3, 2, 4];
       const inp = makeInputs(s, affine, 70);
-      const got = runTfjs(s, inp, (x, gamma, beta) => batchNormTrain(x, { gamma, beta }).y);
+      const got = await runTfjs(s, inp, (x, gamma, beta) => batchNormTrain(x, { gamma, beta }).y);
       checkAll(s, inp, "batch", 1e-5, got);
     });
 
-    it("returns batch mean, biased variance and unbiased variance (PyTorch running-stat convention)", () => {
+    it("returns batch mean, biased variance and unbiased variance (PyTorch running-stat convention)", async () => {
       const s: Shape4 = [2, 3, 3, 2];
       const x = randn(prod(s), 80, 3);
       const ref = normRef(x, s, "batch", 1e-5);
@@ -131,15 +134,15 @@ describe.each(BACKENDS)("normalisation on %s", (backend) => {
       // exactly y, mean, variance, unbiasedVariance (+ x) are alive: nothing kept behind
       expect(tf.memory().numTensors).toBe(numBefore + 5);
       expect(r.mean.shape).toEqual([2]);
-      expectClose(r.mean.dataSync(), ref.mean, 1e-5, "mean");
-      expectClose(r.variance.dataSync(), ref.variance, 1e-5, "variance");
-      expectClose(r.unbiasedVariance.dataSync(), ref.variance.map((v) => (v * m) / (m - 1)), 1e-5, "unbiased");
+      expectClose(await read64(r.mean), ref.mean, 1e-5, "mean");
+      expectClose(await read64(r.variance), ref.variance, 1e-5, "variance");
+      expectClose(await read64(r.unbiasedVariance), ref.variance.map((v) => (v * m) / (m - 1)), 1e-5, "unbiased");
       tf.dispose([xt, r.y, r.mean, r.variance, r.unbiasedVariance]);
       expect(tf.memory().numTensors).toBe(numBefore);
     });
 
-    it("does not leak when used under tf.grad (stats are leaves)", () => {
-      expectNoLeak(() => {
+    it("does not leak when used under tf.grad (stats are leaves)", async () => {
+      await expectNoLeak(() => {
         const xt = tf.randomNormal([2, 3, 3, 2]);
         const g = tf.grad((a: tf.Tensor) => {
           const r = batchNormTrain(a as tf.Tensor4D);

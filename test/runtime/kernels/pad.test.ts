@@ -18,13 +18,13 @@ describe.each(BACKENDS)("replicatePad on %s", (backend) => {
     await useBackend(backend);
   });
 
-  it.each(cases)("$name", ({ shape, pads }) => {
+  it.each(cases)("$name", async ({ shape, pads }) => {
     const x = randn(prod(shape), 41);
     const padsNd: Array<[number, number]> = [[0, 0], [pads[0], pads[1]], [pads[2], pads[3]], [0, 0]];
     const ref = padRef(x, shape, padsNd, "edge");
     const r = randn(ref.y.length, 42);
     let y!: Float64Array, dx!: Float64Array;
-    expectNoLeak(() => {
+    await expectNoLeak(() => {
       const xt = tf.tensor4d(Float32Array.from(x), shape);
       const rt = tf.tensor(Float32Array.from(r), ref.shape);
       const yt = replicatePad(xt, pads);

@@ -348,15 +348,49 @@ export function checkFiniteDiff(
   expectClose(got, fd, opts.tol ?? 1e-4, `${opts.what ?? ""} finite-diff`);
 }
 
-/** Runs fn inside tf.tidy and asserts no tensors/backend buffers leaked. */
-export function expectNoLeak(fn: () => void): void {
+/** Reads requested by `f64` inside the running `expectNoLeak`. */
+let pendingReads: Array<{ t: tf.Tensor; out: Float64Array }> | null = null;
+
+/**
+ * Runs fn inside tf.tidy, fills the arrays `f64` returned inside it, and asserts that no
+ * tensors/backend buffers leaked. The reads happen after fn, asynchronously (`await t.data()`):
+ * the webgpu backend cannot read synchronously in Node.
+ */
+export async function expectNoLeak(fn: () => void): Promise<void> {
   const before = tf.memory().numTensors;
   const dataBefore = tf.engine().backend.numDataIds();
-  tf.tidy(fn);
+  const reads: Array<{ t: tf.Tensor; out: Float64Array }> = [];
+  pendingReads = reads;
+  try {
+    tf.tidy(fn);
+  } finally {
+    pendingReads = null;
+  }
+  try {
+    for (const r of reads) r.out.set(await r.t.data());
+  } finally {
+    tf.dispose(reads.map((r) => r.t));
+  }
   expect(tf.memory().numTensors, "tensor leak").toBe(before);
   expect(tf.engine().backend.numDataIds(), "backend buffer leak").toBe(dataBefore);
 }
 
+/**
+ * t's values as float64. Inside `expectNoLeak` the returned array is filled when
+ * `expectNoLeak` reads it back (use it after the `await`); elsewhere it reads synchronously,
+ * which the webgpu backend cannot do (use `read64` there).
+ */
 export function f64(t: tf.Tensor): Float64Array {
+  if (pendingReads != null) {
+    const out = new Float64Array(t.size);
+    pendingReads.push({ t: tf.keep(t.clone()), out });
+    return out;
+  }
+  if (tf.getBackend() === "webgpu") throw new Error("f64 outside expectNoLeak on webgpu: use await read64(t)");
   return Float64Array.from(t.dataSync());
+}
+
+/** t's values as float64, read asynchronously (every backend). */
+export async function read64(t: tf.Tensor): Promise<Float64Array> {
+  return Float64Array.from(await t.data());
 }
