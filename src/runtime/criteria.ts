@@ -8,7 +8,7 @@
  * over a 1×1 averaged score it is the seed's.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { IrValue } from "../compiler/ir.js";
+import type { IrValue } from "../ir/schema.js";
 
 export type ValueLowering = (xs: tf.Tensor[], v: IrValue) => tf.Tensor;
 

@@ -11,7 +11,7 @@
  * Fans follow torch.nn.init on the PyTorch layout: for a gancc kernel [kh, kw, a, b]
  * (HWIO or HWOI) fan_in = a·kh·kw and fan_out = b·kh·kw; for a linear kernel [in, out] fan_in = in.
  */
-import type { IrInit, IrParam } from "../compiler/ir.js";
+import type { IrInit, IrParam } from "../ir/schema.js";
 import { Rng } from "./rng.js";
 
 export function fans(shape: readonly number[]): { fanIn: number; fanOut: number } {

@@ -7,7 +7,7 @@
  * test/runtime/layers.test.ts (which also checks that the two tables have the same keys).
  */
 import * as tf from "@tensorflow/tfjs";
-import type { IrNode } from "../compiler/ir.js";
+import type { IrNode } from "../ir/schema.js";
 import { convTranspose2d, instanceNorm, batchNormTrain, reflectPad, replicatePad } from "./kernels/index.js";
 import type { Rng } from "./rng.js";
 

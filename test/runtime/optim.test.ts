@@ -1,7 +1,7 @@
 // The optimizers against their PyTorch formulas, written out in float64, over several steps.
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { IrOptimizer } from "../../src/compiler/ir.js";
+import type { IrOptimizer } from "../../src/ir/schema.js";
 import { Optimizer, lrMultiplier } from "../../src/runtime/optim.js";
 import { useBackend } from "./kernels/setup.js";
 
