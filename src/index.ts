@@ -2,7 +2,7 @@
  * gancc's public API, for scripts and apps (the CLI is built on the same functions).
  *
  *   import * as gancc from "gancc";
- *   await gancc.useBackend("auto");                       // tensorflow > wasm > cpu
+ *   await gancc.useBackend("auto");                       // tensorflow > webgpu (hardware GPU) > wasm > cpu
  *   const { ir } = gancc.compileSpecFile("specs/cyclegan.gan", { set: { ngf: 16, size: 32 } });
  *   const model = gancc.createModel(ir!);                 // or: await gancc.loadModel("runs/x")
  *   const losses = await model.trainStep({ A, B });       // one iteration: { generator: { gan_A, … }, … }
