@@ -1,7 +1,18 @@
 // Shared CLI plumbing: reading specs, --set, printing diagnostics, exit codes.
+import type { Command } from "commander";
 import { type Diagnostic, SourceFile, renderDiagnostics } from "../dsl/diagnostics.js";
 import { type CompileOptions, type CompileResult, compileSource } from "../compiler/compile.js";
 import { FileReadError, readTextFile } from "../compiler/load.js";
+
+/**
+ * Makes every command and subcommand throw a CommanderError instead of exiting (usage errors
+ * then exit 2, --help and --version 0: see main.ts). Commander copies this setting only to
+ * subcommands created with `.command()` after it is set, so it is applied to the whole tree.
+ */
+export function exitOverrideEverywhere(cmd: Command): void {
+  cmd.exitOverride();
+  for (const c of cmd.commands) exitOverrideEverywhere(c);
+}
 
 /** A usage or I/O error: printed as `gancc: message`, exit code 2. */
 export class CliError extends Error {}

@@ -3,6 +3,7 @@
 // Exit codes: 0 success, 1 the spec has errors (or fmt --check found changes), 2 usage or I/O error.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
+import { writeFileAtomic } from "../io/atomic.js";
 import { Command, CommanderError, Option } from "commander";
 import { emitBindings } from "../compiler/bindings.js";
 import { GANCC_VERSION } from "../compiler/compile.js";
@@ -16,7 +17,8 @@ import { weightsCommand } from "./weights.js";
 import { trainCommand, translateCommand } from "./train.js";
 import { TrainError } from "../train/errors.js";
 import { dataCommand } from "./data.js";
-import { CliError, collectSet, compileFile, parsePositiveInt, readText, report } from "./common.js";
+import { lspCommand } from "./lsp.js";
+import { CliError, collectSet, compileFile, exitOverrideEverywhere, parsePositiveInt, readText, report } from "./common.js";
 
 const program = new Command();
 program
@@ -88,12 +90,12 @@ program
     const written: string[] = [];
     if (kinds.includes("ir")) {
       const p = join(o.out, `${base}.ir.json`);
-      writeFileSync(p, JSON.stringify(r.ir, null, 1) + "\n");
+      writeFileAtomic(p, JSON.stringify(r.ir, null, 1) + "\n");
       written.push(p);
     }
     if (kinds.includes("ts")) {
       const p = join(o.out, `${base}.ts`);
-      writeFileSync(p, emitBindings(r.ir));
+      writeFileAtomic(p, emitBindings(r.ir));
       written.push(p);
     }
     if (!o.json) process.stderr.write(`wrote ${written.join(", ")}\n`);
@@ -122,7 +124,7 @@ program
           bad++;
         }
       } else if (r.output !== text) {
-        writeFileSync(f, r.output);
+        writeFileSync(f, r.output); // in place: keeps a symlinked spec a symlink, and its mode
         process.stderr.write(`formatted ${f}\n`);
       }
     }
@@ -168,8 +170,9 @@ program.addCommand(trainCommand());
 program.addCommand(translateCommand());
 program.addCommand(dataCommand());
 program.addCommand(weightsCommand());
+program.addCommand(lspCommand());
 
-program.exitOverride();
+exitOverrideEverywhere(program);
 try {
   await program.parseAsync(process.argv);
 } catch (e) {

@@ -210,7 +210,7 @@ export async function openDataset(root: string, data: IrData, o: DatasetOptions 
     const lists = folders.map((f, i) => {
       const dir = join(abs, f);
       requireDir(dir, `the images of domain ${data.domains[i]!.name}`, help, abs);
-      const { images, others } = listFiles(dir);
+      const { images, others } = listFiles(dir, warn, abs);
       if (others.length) warn?.(`${f}: ignored ${others.length} file${others.length === 1 ? "" : "s"} that are not images by extension (${listSome(others.map((p) => toRel(dir, p)))})`);
       if (!images.length) throw emptyError(dir, help);
       const byStem = new Map<string, string>();

@@ -26,6 +26,7 @@
 import { DataError, type WarningSink, listSome } from "./errors.js";
 import type { Dataset } from "./dataset.js";
 import { decodeImage } from "./decode.js";
+import { unreadableReason } from "./scan.js";
 import { type Mode, type Transform, outputSize, planTransform } from "./preprocess.js";
 import { Rng, type RngState } from "../runtime/rng.js";
 
@@ -300,9 +301,10 @@ export class DataLoader {
           throw new DataError(`batch of domain ${d.name} mixes sizes: ${im.rel} comes out ${transform.out.width}×${transform.out.height}, the batch's first image ${first.width}×${first.height}`);
         }
         jobs.push(
-          decodeImage(im.path, C, { region: im.region, transform, out: buf, offset: i * per }).catch((e: unknown) => {
+          decodeImage(im.path, C, { region: im.region, transform, out: buf, offset: i * per }).catch(async (e: unknown) => {
+            const io = await unreadableReason(im.path);
             throw new DataError(
-              `cannot read ${im.path} (${String((e as Error).message ?? e).split("\n")[0]}); it was readable when the dataset was opened, so it changed during the run. ` +
+              `cannot read ${im.path} (${io ?? String((e as Error).message ?? e).split("\n")[0]}); it was readable when the dataset was opened, so it changed during the run. ` +
                 `Restore or delete it and resume from the last checkpoint.`,
             );
           }),

@@ -12,7 +12,8 @@
 // boundary, and lay tensors out largest element size first so each one is naturally aligned.
 // We read any valid file (padded or not) and reject anything inconsistent with a
 // SafetensorsError that names the file and what is wrong.
-import { promises as fsp, readFileSync, writeFileSync, renameSync, unlinkSync } from "node:fs";
+import { promises as fsp, readFileSync } from "node:fs";
+import { writeFileAtomic, writeFileAtomicAsync } from "./atomic.js";
 
 export type SafetensorsDType = "F32" | "F64" | "I32" | "I64" | "U8";
 
@@ -311,25 +312,16 @@ export function readSafetensorsFileSync(path: string): SafetensorsContents {
   return decodeSafetensors(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path);
 }
 
-/** Atomic write: the bytes go to `<path>.tmp-<pid>` first, which is then renamed over `path`. */
+/** Atomic, durable write (src/io/atomic.ts: temporary file, fsync, rename, directory fsync). */
 export async function writeSafetensorsFile(
   path: string,
   tensors: Record<string, SafeTensor>,
   metadata?: Record<string, string>,
 ): Promise<void> {
   const bytes = encodeSafetensors(tensors, metadata);
-  const tmp = `${path}.tmp-${process.pid}`;
   try {
-    const fh = await fsp.open(tmp, "w");
-    try {
-      await fh.writeFile(bytes);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await fsp.rename(tmp, path);
+    await writeFileAtomicAsync(path, bytes, { mkdir: false });
   } catch (e) {
-    await fsp.unlink(tmp).catch(() => undefined);
     throw ioError(path, "write the file", e);
   }
 }
@@ -340,16 +332,9 @@ export function writeSafetensorsFileSync(
   metadata?: Record<string, string>,
 ): void {
   const bytes = encodeSafetensors(tensors, metadata);
-  const tmp = `${path}.tmp-${process.pid}`;
   try {
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, path);
+    writeFileAtomic(path, bytes, { mkdir: false });
   } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* nothing to clean up */
-    }
     throw ioError(path, "write the file", e);
   }
 }

@@ -21,13 +21,15 @@ export function escapeHtml(s: unknown): string {
 }
 
 /**
- * A relative file path as a URL path: each segment percent-encoded (spaces, `#`, `?`, `%`
- * and non-ASCII would otherwise break the link), `/` kept, Windows `\` turned into `/`.
+ * A relative file path as a URL path: each segment percent-encoded (spaces, `#`, `?`, `%`,
+ * `\` and non-ASCII would otherwise break the link), `/` kept. `\` separates segments only
+ * where it is the platform's separator (`windows`, default: this platform is Windows); on
+ * POSIX it is an ordinary character of a file name and is encoded as `%5C`.
  * The result still needs `escapeHtml` when put in an attribute (it is a no-op on it).
  */
-export function urlPath(relPath: string): string {
+export function urlPath(relPath: string, windows = process.platform === "win32"): string {
   return relPath
-    .split(/[\\/]/)
+    .split(windows ? /[\\/]/ : /\//)
     .map((seg) => (seg === "." || seg === ".." ? seg : encodeURIComponent(seg)))
     .join("/");
 }

@@ -19,9 +19,9 @@
  * - Resume: opening an existing file keeps its records; `truncateAfter(checkpointIteration)`
  *   drops the ones logged after the checkpoint so the resumed run doesn't duplicate them.
  */
-import { appendFileSync, existsSync, fsyncSync, mkdirSync, openSync, closeSync, readFileSync } from "node:fs";
+import { appendFileSync, existsSync, fsyncSync, openSync, closeSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { writeFileAtomic } from "../io/atomic.js";
+import { makeDir, writeFileAtomic } from "../io/atomic.js";
 
 export const METRICS_FILE = "metrics.jsonl";
 
@@ -172,7 +172,7 @@ export class MetricsWriter {
   private t0: number;
 
   constructor(runDir: string, options: MetricsWriterOptions = {}) {
-    mkdirSync(runDir, { recursive: true });
+    makeDir(runDir);
     this.path = join(runDir, options.fileName ?? METRICS_FILE);
     this.clock = options.clock ?? (() => performance.now());
     this.fsync = options.fsync ?? false;
@@ -228,6 +228,19 @@ export class MetricsWriter {
     }
     this.recs.push(rec);
     return rec;
+  }
+
+  /**
+   * fsync the file: the lines appended so far survive a power loss (the trainer calls this
+   * before each checkpoint, so that a durable checkpoint never has metrics missing before it).
+   */
+  sync(): void {
+    const fd = openSync(this.path, "r+");
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
   }
 
   /**

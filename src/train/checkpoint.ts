@@ -7,19 +7,24 @@
  *   <run>/checkpoints/iter-000120.json          the manifest (below)
  *   <run>/checkpoints/latest.json               a copy of the newest manifest, written last
  *
- * Every file is written to a temporary name and renamed, and `latest.json` only ever names a
- * checkpoint whose two files are complete, so a crash at any moment leaves the previous
- * checkpoint usable. Older checkpoints beyond `keep` are deleted after the new one is in place.
+ * Every file is written through src/io/atomic.ts (temporary name, fsync, rename, directory
+ * fsync), and `latest.json` only ever names a checkpoint whose two files are complete, so a
+ * crash at any moment leaves the previous checkpoint usable (test/train/kill_checkpoint.test.ts
+ * kills writes at every step). Older checkpoints beyond `keep` are deleted after the new one is
+ * in place. A manifest's `tensors` is a plain file name inside the checkpoints folder, nothing
+ * else. Resuming (`loadNewestIntactCheckpoint`) takes the newest intact checkpoint: if
+ * `latest.json` or its tensors are damaged, the newest intact `iter-*.json`; damaged files are
+ * renamed `damaged-<name>`, never written over.
  */
 import type { HostTensor } from "../io/tensor.js";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, lstatSync, readdirSync, readFileSync, renameSync, unlinkSync } from "node:fs";
+import { basename, join } from "node:path";
 import type { Ir } from "../ir/schema.js";
 import type { LoaderState } from "../data/index.js";
 import type { Model } from "../runtime/model.js";
 import type { ProgramState } from "../runtime/program.js";
-import { writeFileAtomic } from "../io/atomic.js";
+import { fsyncDir, makeDir, testKillPoint, writeFileAtomic } from "../io/atomic.js";
 import type { RngState } from "../runtime/rng.js";
 import { SafetensorsError, readSafetensorsFileSync, tensorAsFloat32, writeSafetensorsFileSync, type SafeTensor } from "../io/safetensors.js";
 
@@ -85,7 +90,7 @@ export interface SaveCheckpointArgs {
 }
 
 export async function saveCheckpoint(a: SaveCheckpointArgs): Promise<CheckpointManifest> {
-  mkdirSync(a.dir, { recursive: true });
+  makeDir(a.dir);
   const tensors: Record<string, SafeTensor> = {};
   for (const [name, v] of await a.model.read()) tensors[`param/${name}`] = { dtype: "F32", shape: v.shape, data: v.data };
   a.program.optimizers.forEach((o, i) => {
@@ -129,15 +134,22 @@ function prune(dir: string, keep: number): void {
     .filter((f) => /^iter-\d+\.json$/.test(f))
     .map((f) => f.slice(0, -5))
     .sort();
-  for (const s of stems.slice(0, Math.max(0, stems.length - keep))) {
-    for (const ext of [".safetensors", ".json"]) {
-      try {
-        unlinkSync(join(dir, s + ext));
-      } catch {
-        /* already gone */
-      }
+  const kept = stems.slice(Math.max(0, stems.length - keep));
+  if (!kept.length) return;
+  // every older checkpoint, and tensors files a killed prune or save left without a manifest
+  const old = readdirSync(dir)
+    .filter((f) => /^iter-\d+\.(json|safetensors)$/.test(f) && f.replace(/\.(json|safetensors)$/, "") < kept[0]!)
+    // the manifest first: a crash in between leaves an orphan tensors file (deleted next time), never a manifest without tensors
+    .sort((a, b) => (a.endsWith(".json") === b.endsWith(".json") ? a.localeCompare(b) : a.endsWith(".json") ? -1 : 1));
+  for (const f of old) {
+    testKillPoint("pruning", join(dir, f));
+    try {
+      unlinkSync(join(dir, f));
+    } catch {
+      /* already gone */
     }
   }
+  if (old.length) fsyncDir(dir);
 }
 
 export interface LoadedCheckpoint {
@@ -146,21 +158,51 @@ export interface LoadedCheckpoint {
   program: ProgramState;
 }
 
+/** A checkpoint's tensors file name: a plain file name in the checkpoints folder, nothing else. */
+function checkTensorsName(manifestFile: string, tensors: unknown): string {
+  if (typeof tensors !== "string" || tensors !== basename(tensors) || tensors.includes("\\") || tensors.startsWith(".") || !tensors.endsWith(".safetensors")) {
+    throw new CheckpointError(
+      `${manifestFile} names its tensors file ${JSON.stringify(tensors)}; a checkpoint's tensors must be a .safetensors file directly inside its checkpoints folder`,
+    );
+  }
+  return tensors;
+}
+
+function checkManifest(manifestFile: string, m: unknown): CheckpointManifest {
+  const c = m as Partial<CheckpointManifest> | null;
+  if (typeof c !== "object" || c === null || Array.isArray(c) || c.format !== CHECKPOINT_FORMAT || c.version !== 1) {
+    throw new CheckpointError(`${manifestFile} is not a gancc checkpoint manifest (format ${JSON.stringify(c?.format)}, version ${JSON.stringify(c?.version)})`);
+  }
+  const bad = (what: string) => new CheckpointError(`${manifestFile} is damaged: ${what}`);
+  for (const k of ["iteration", "epoch", "epochIteration"] as const) if (!Number.isInteger(c[k]) || (c[k] as number) < 0) throw bad(`\`${k}\` is not a non-negative integer`);
+  if (!Array.isArray(c.optimizers) || c.optimizers.some((o) => !o || !Number.isFinite(o.t))) throw bad("`optimizers` is not a list of {t}");
+  if (typeof c.pools !== "object" || c.pools === null || Array.isArray(c.pools)) throw bad("`pools` is not an object");
+  for (const p of Object.values(c.pools)) if (!p || !Number.isInteger(p.count) || p.count < 0) throw bad("a pool has no valid `count`");
+  if (typeof c.rng !== "object" || c.rng === null) throw bad("`rng` is missing");
+  if (typeof c.irSha256 !== "string") throw bad("`irSha256` is missing");
+  checkTensorsName(manifestFile, c.tensors);
+  return c as CheckpointManifest;
+}
+
 /** Reads `<dir>/latest.json` (or a given manifest) and its tensors, checking both thoroughly. */
 export function loadCheckpoint(dir: string, manifestFile = join(dir, "latest.json")): LoadedCheckpoint {
   if (!existsSync(manifestFile)) {
     throw new CheckpointError(`no checkpoint in ${dir}: ${manifestFile} does not exist (a run writes one every --checkpoint-every iterations and at the end of each epoch)`);
   }
-  let manifest: CheckpointManifest;
+  let raw: unknown;
   try {
-    manifest = JSON.parse(readFileSync(manifestFile, "utf8")) as CheckpointManifest;
+    raw = JSON.parse(readFileSync(manifestFile, "utf8"));
   } catch (e) {
-    throw new CheckpointError(`${manifestFile} is not valid JSON (${(e as Error).message}); the checkpoint is corrupt — use an older iter-*.json in ${dir} with --resume-from`);
+    throw new CheckpointError(`${manifestFile} is not valid JSON (${(e as Error).message}); the checkpoint is corrupt`);
   }
-  if (manifest?.format !== CHECKPOINT_FORMAT || manifest.version !== 1) {
-    throw new CheckpointError(`${manifestFile} is not a gancc checkpoint manifest (format ${JSON.stringify(manifest?.format)}, version ${JSON.stringify(manifest?.version)})`);
-  }
+  const manifest = checkManifest(manifestFile, raw);
   const file = join(dir, manifest.tensors);
+  try {
+    if (lstatSync(file).isSymbolicLink()) throw new CheckpointError(`the checkpoint's tensors file ${file} is a symbolic link; a checkpoint's files must be inside its checkpoints folder`);
+  } catch (e) {
+    if (e instanceof CheckpointError) throw e;
+    /* missing: reported by the read below */
+  }
   let contents;
   try {
     contents = readSafetensorsFileSync(file);
@@ -173,23 +215,89 @@ export function loadCheckpoint(dir: string, manifestFile = join(dir, "latest.jso
   const pools: ProgramState["pools"] = {};
   for (const [id, p] of Object.entries(manifest.pools)) pools[id] = { size: p.size, swap: p.swap, shape: p.shape, images: new Array(p.count) };
   for (const [name, t] of Object.entries(contents.tensors)) {
-    const data = tensorAsFloat32(contents, name, file);
+    let data: Float32Array;
+    try {
+      data = tensorAsFloat32(contents, name, file);
+    } catch (e) {
+      throw new CheckpointError(e instanceof SafetensorsError ? e.message : String(e));
+    }
     const value = { shape: t.shape, data };
     const m = /^opt(\d+)\/(.+)$/.exec(name);
     if (name.startsWith("param/")) weights.set(name.slice(6), value);
     else if (m && slots[Number(m[1])]) slots[Number(m[1])]!.set(m[2]!, value);
     else if (name.startsWith("pool/")) {
       const [, id, k] = name.split("/");
-      if (!pools[id!] || Number(k) >= pools[id!]!.images.length) throw new CheckpointError(`${file}: unexpected tensor ${name}`);
+      if (!Object.hasOwn(pools, id!) || !(Number(k) < pools[id!]!.images.length)) throw new CheckpointError(`${file}: unexpected tensor ${name}`);
       pools[id!]!.images[Number(k)] = data;
     } else throw new CheckpointError(`${file}: unexpected tensor ${name}`);
   }
   for (const [id, p] of Object.entries(pools)) {
-    if (p.images.some((x) => !x)) throw new CheckpointError(`${file}: the image pool ${id} is incomplete`);
+    for (let k = 0; k < p.images.length; k++) if (!p.images[k]) throw new CheckpointError(`${file}: the image pool ${id} is incomplete`);
   }
   return {
     manifest,
     weights,
     program: { rng: manifest.rng, optimizers: manifest.optimizers.map((o, i) => ({ t: o.t, slots: slots[i]! })), pools },
   };
+}
+
+export interface ResumePoint extends LoadedCheckpoint {
+  /** the manifest file used */
+  from: string;
+  /** checkpoints that were tried first and could not be used, newest first, with why */
+  skipped: { file: string; why: string }[];
+  /** damaged files moved aside (renamed to `damaged-<name>`), so that no new checkpoint writes over them */
+  movedAside: string[];
+}
+
+/**
+ * The newest intact checkpoint in `dir`: `latest.json` if it and its tensors are intact, else
+ * the newest `iter-*.json` that is. Damaged files are renamed to `damaged-<name>` (kept for
+ * inspection, never written over); `skipped` says what was wrong with each one tried.
+ * Undefined when `dir` holds no checkpoint at all (a run stopped before its first one).
+ */
+export function loadNewestIntactCheckpoint(dir: string): ResumePoint | undefined {
+  const skipped: ResumePoint["skipped"] = [];
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    /* reported below */
+  }
+  const stems = names.filter((f) => /^iter-\d+\.json$/.test(f)).sort().reverse();
+  const candidates = [...(names.includes("latest.json") ? ["latest.json"] : []), ...stems];
+  if (!candidates.length) return undefined;
+  const damaged = new Set<string>();
+  for (const c of candidates) {
+    const file = join(dir, c);
+    try {
+      const loaded = loadCheckpoint(dir, file);
+      const movedAside: string[] = [];
+      for (const d of damaged) {
+        // the intact checkpoint's own files stay where they are
+        if (d === loaded.manifest.tensors || d === `${loaded.manifest.tensors.replace(/\.safetensors$/, "")}.json`) continue;
+        if (!existsSync(join(dir, d))) continue;
+        let aside = join(dir, `damaged-${d}`);
+        if (existsSync(aside)) aside = join(dir, `damaged-${Date.now()}-${d}`);
+        renameSync(join(dir, d), aside);
+        movedAside.push(aside);
+      }
+      if (movedAside.length) fsyncDir(dir);
+      return { ...loaded, from: file, skipped, movedAside };
+    } catch (e) {
+      if (!(e instanceof CheckpointError)) throw e;
+      skipped.push({ file, why: e.message });
+      damaged.add(c);
+      // its tensors too, when the manifest names a plain file here
+      try {
+        const t = (JSON.parse(readFileSync(file, "utf8")) as { tensors?: unknown }).tensors;
+        if (typeof t === "string" && t === basename(t) && t.endsWith(".safetensors") && !t.startsWith(".")) damaged.add(t);
+      } catch {
+        /* unreadable manifest: nothing more to move */
+      }
+    }
+  }
+  throw new CheckpointError(
+    `no intact checkpoint in ${dir}:\n${skipped.map((s) => `  ${basename(s.file)}: ${s.why}`).join("\n")}\nNothing can be resumed; start a new run (another --out).`,
+  );
 }

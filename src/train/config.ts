@@ -15,7 +15,7 @@
  *   log_every: 50             # plain progress lines every N iterations (when not a terminal)
  */
 import { Ajv } from "ajv";
-import { LineCounter, parseDocument, isMap, isSeq, type Node } from "yaml";
+import { LineCounter, parseDocument, isMap, isSeq, visit, type Document, type Node } from "yaml";
 
 export interface RunConfig {
   data?: string;
@@ -57,18 +57,57 @@ export class ConfigError extends Error {
 const ajv = new Ajv({ allErrors: true, allowUnionTypes: true });
 const validate = ajv.compile<RunConfig>(RUN_CONFIG_SCHEMA);
 
-/** Parses and validates a run configuration; every problem is reported as `file:line:col: …`. */
+/** Aliases a configuration may expand (a few-line "billion laughs" file must not hang or crash). */
+export const MAX_ALIAS_COUNT = 100;
+
+/** Where the first alias (named `name`, or any) is, as an offset. */
+function aliasOffset(doc: Document, name?: string): number {
+  let off = 0;
+  visit(doc, {
+    Alias(_k, node) {
+      if (name !== undefined && node.source !== name) return undefined;
+      off = node.range?.[0] ?? 0;
+      return visit.BREAK;
+    },
+  });
+  return off;
+}
+
+/**
+ * Parses and validates a run configuration; every problem is reported as
+ * `file:line:col: error [CODE]: …` (CODE: the yaml library's error code, or ALIAS_COUNT /
+ * UNRESOLVED_ALIAS / YAML for what it throws) or, for a valid YAML file with wrong settings,
+ * `file:line:col: …`.
+ */
 export function parseRunConfig(text: string, file: string): RunConfig {
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
   const at = (offset: number) => {
-    const p = lc.linePos(offset);
+    const p = lc.linePos(Math.max(0, Math.min(offset, text.length)));
     return `${file}:${p.line}:${p.col}`;
   };
-  if (doc.errors.length) throw new ConfigError(doc.errors.map((e) => `${at(e.pos[0])}: ${e.message.split("\n")[0]}`).join("\n"));
-  const value = doc.toJS() ?? {};
+  let doc: Document;
+  try {
+    doc = parseDocument(text, { lineCounter: lc, prettyErrors: false }) as Document;
+  } catch (e) {
+    throw new ConfigError(`${file}:1:1: error [YAML]: ${String((e as Error).message ?? e).split("\n")[0]}`);
+  }
+  // warnings (an unknown tag, an unsupported %YAML version) are errors in a run configuration
+  const problems = [...doc.errors, ...doc.warnings];
+  if (problems.length) throw new ConfigError(problems.map((e) => `${at(e.pos[0])}: error [${e.code}]: ${e.message.split("\n")[0]}`).join("\n"));
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {};
+  } catch (e) {
+    const msg = String((e as Error).message ?? e).split("\n")[0]!;
+    const unresolved = /^Unresolved alias[^:]*: (.*)$/.exec(msg);
+    if (unresolved) throw new ConfigError(`${at(aliasOffset(doc, unresolved[1]))}: error [UNRESOLVED_ALIAS]: alias *${unresolved[1]} has no anchor &${unresolved[1]} before it`);
+    if (/alias count/i.test(msg)) {
+      throw new ConfigError(`${at(aliasOffset(doc))}: error [ALIAS_COUNT]: the aliases expand to too many nodes (more than ${MAX_ALIAS_COUNT} alias expansions; a resource exhaustion attack?); write the values out instead`);
+    }
+    throw new ConfigError(`${at(0)}: error [YAML]: ${msg}`);
+  }
   if (validate(value)) return value;
-  const problems = (validate.errors ?? []).map((e) => {
+  const invalid = (validate.errors ?? []).map((e) => {
     const path = e.instancePath.split("/").slice(1).map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
     let node: Node | null = doc.contents as Node | null;
     for (const k of path) {
@@ -88,5 +127,5 @@ export function parseRunConfig(text: string, file: string): RunConfig {
     }
     return `${where}: ${msg}`;
   });
-  throw new ConfigError([...new Set(problems)].join("\n"));
+  throw new ConfigError([...new Set(invalid)].join("\n"));
 }

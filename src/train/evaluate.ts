@@ -87,7 +87,16 @@ export async function openEvaluationSet(root: string, data: IrData): Promise<{ s
     const set = await openDataset(root, { ...data, layout }, { split: "test", verify: false, onWarning: () => {} });
     return { set };
   } catch (e) {
-    return { why: (e as Error).message.split("\n")[0] };
+    let why = (e as Error).message.split("\n")[0]!;
+    // an unpaired spec is matched by name here, as paired_folders would: say so in its own terms
+    if (data.layout === "unpaired") {
+      why = why
+        .replace(/layout: paired_folders needs/g, "held-out L1 on an unpaired dataset needs")
+        .replace(/; layout: paired_folders matches files/g, "; held-out L1 matches test files")
+        .replace(/,? or use layout: unpaired\.?/g, ".")
+        .replace(/layout: paired_folders/g, "pairing test images by name");
+    }
+    return { why };
   }
 }
 

@@ -16,9 +16,17 @@
  * the held-out L1 (evaluate.ts); at the end of each epoch the HTML report. A non-finite loss
  * stops the run, naming the term and iteration, without writing a checkpoint (the last good
  * one stays). An interrupt (SIGINT) finishes the iteration, writes a checkpoint and stops.
+ *
+ * Faults: `--out` is checked before anything is written (an existing file, a path under a file,
+ * /proc, /sys, /dev and other kernel filesystems, an unwritable place, a full disk), the
+ * directory is created only once the data is known to be usable, and a start that fails removes
+ * the directory it created. `--resume` first deletes the temporary files killed writes left,
+ * then takes the newest intact checkpoint (checkpoint.ts), saying which and why; a run stopped
+ * before its first checkpoint starts again from iteration 0.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync, statfsSync, writeFileSync, readFileSync, accessSync, constants } from "node:fs";
-import { join, resolve } from "node:path";
+import { existsSync, readdirSync, rmSync, statfsSync, statSync, realpathSync, writeFileSync, readFileSync, accessSync, constants } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { makeDir, removeStaleTemps, writeFileAtomic } from "../io/atomic.js";
 import * as tf from "@tensorflow/tfjs";
 import type { Ir } from "../ir/schema.js";
 import { DataError, DataLoader, openDataset, type Batch as DataBatch, type Dataset } from "../data/index.js";
@@ -27,7 +35,7 @@ import { lrMultiplier } from "../runtime/optim.js";
 import { NonFiniteLossError, OutOfMemoryError } from "../runtime/program.js";
 import { RunReporter, ProgressReporter, defaultProgressStream, type ProgressStream } from "../report/index.js";
 import { saveWeights } from "../io/weights.js";
-import { CheckpointError, irHash, loadCheckpoint, saveCheckpoint, type CheckpointManifest } from "./checkpoint.js";
+import { CheckpointError, irHash, loadNewestIntactCheckpoint, saveCheckpoint, type CheckpointManifest } from "./checkpoint.js";
 import { renderSamples, sampleGrids } from "./samples.js";
 import { TrainError } from "./errors.js";
 import { baselineName, evaluate, openEvaluationSet, translations } from "./evaluate.js";
@@ -115,22 +123,81 @@ function toTensors(b: DataBatch): Record<string, tf.Tensor4D> {
   return Object.fromEntries(Object.entries(b.data).map(([d, x]) => [d, tf.tensor4d(x, b.shape[d]!)]));
 }
 
-/** Fails before training if the run directory cannot be written or the disk is nearly full. */
+/** Kernel filesystems that hold no files (statfs magic numbers, Linux). */
+const SPECIAL_FILESYSTEMS = new Map<number, string>([
+  [0x9fa0, "proc"],
+  [0x62656572, "sysfs"],
+  [0x1cd1, "devpts"],
+  [0x64626720, "debugfs"],
+  [0x74726163, "tracefs"],
+  [0x73636673, "securityfs"],
+  [0x27e0eb, "cgroup"],
+  [0x63677270, "cgroup2"],
+  [0xcafe4a11, "bpf"],
+]);
+const SPECIAL_DIRS = ["/proc", "/sys", "/dev"];
+
+function errnoOf(e: unknown): string | undefined {
+  return (e as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/**
+ * Fails before anything is written if `runDir` cannot be a run directory: an existing file, a
+ * path under a file, a special filesystem (/proc, /sys, /dev), an unwritable place, a non-empty
+ * directory (unless resuming) or a nearly full disk. Creates nothing.
+ */
 export function checkRunDir(runDir: string, resume: boolean, bytesNeeded: number): void {
-  if (!resume && existsSync(runDir) && readdirSync(runDir).length > 0) {
+  const abs = resolve(runDir);
+  const cannot = (why: string) => new TrainError(`cannot write to the run directory ${abs}: ${why}; choose a writable --out`, 2);
+  // the nearest existing ancestor (or runDir itself)
+  let anc = abs;
+  for (;;) {
+    try {
+      statSync(anc);
+      break;
+    } catch (e) {
+      const code = errnoOf(e);
+      if (code === "ENOTDIR") throw cannot(`a part of the path is a file, not a directory`);
+      if (code !== "ENOENT") throw cannot((e as Error).message);
+      if (dirname(anc) === anc) throw cannot("no part of the path exists");
+      anc = dirname(anc);
+    }
+  }
+  let real = anc;
+  try {
+    real = realpathSync(anc);
+  } catch {
+    /* keep the path as given */
+  }
+  const special = SPECIAL_DIRS.find((d) => real === d || real.startsWith(d + "/"));
+  let fsType: string | undefined;
+  try {
+    fsType = SPECIAL_FILESYSTEMS.get(Number(statfsSync(anc).type));
+  } catch {
+    /* statfs unsupported */
+  }
+  if (special || fsType) {
+    throw new TrainError(
+      `cannot use ${abs} as a run directory: it is on ${fsType ? `a ${fsType} filesystem` : special}, a special filesystem of the kernel that holds no ordinary files; choose --out on a normal disk (e.g. runs/NAME)`,
+      2,
+    );
+  }
+  const st = statSync(anc);
+  if (!st.isDirectory()) {
+    throw anc === abs
+      ? new TrainError(`cannot write to the run directory ${abs}: it exists and is a file, not a directory; choose another --out (a new or empty directory)`, 2)
+      : cannot(`${anc} is a file, not a directory`);
+  }
+  if (anc === abs && !resume && readdirSync(abs).length > 0) {
     throw new TrainError(`the run directory ${runDir} already exists and is not empty; choose another --out, or continue it with --resume ${runDir}`, 2);
   }
   try {
-    mkdirSync(runDir, { recursive: true });
-    accessSync(runDir, constants.W_OK);
-    const probe = join(runDir, `.write-test-${process.pid}`);
-    writeFileSync(probe, "ok");
-    rmSync(probe, { force: true });
+    accessSync(anc, constants.W_OK);
   } catch (e) {
-    throw new TrainError(`cannot write to the run directory ${runDir}: ${(e as Error).message}; choose a writable --out`, 2);
+    throw cannot((e as Error).message);
   }
   try {
-    const s = statfsSync(runDir);
+    const s = statfsSync(anc);
     const free = Number(s.bavail) * Number(s.bsize);
     if (free < bytesNeeded) {
       throw new TrainError(
@@ -144,7 +211,36 @@ export function checkRunDir(runDir: string, resume: boolean, bytesNeeded: number
   }
 }
 
+/** Creates the run directory (checked by checkRunDir) and probes it; returns the topmost directory created, if any. */
+function createRunDir(runDir: string): string | undefined {
+  let created: string | undefined;
+  try {
+    created = makeDir(runDir);
+    const probe = join(runDir, `.write-test-${process.pid}`);
+    writeFileSync(probe, "ok");
+    rmSync(probe, { force: true });
+    return created;
+  } catch (e) {
+    if (created) rmSync(created, { recursive: true, force: true });
+    throw new TrainError(`cannot write to the run directory ${runDir}: ${(e as Error).message}; choose a writable --out`, 2);
+  }
+}
+
+/**
+ * Trains `o.ir` into `o.runDir`. A start that fails (bad data, an unreadable checkpoint, …)
+ * writes nothing, and a run directory this call created is removed again.
+ */
 export async function train(o: TrainOptions): Promise<TrainResult> {
+  const dir = { created: undefined as string | undefined, started: false };
+  try {
+    return await trainIn(o, dir);
+  } catch (e) {
+    if (dir.created && !dir.started) rmSync(dir.created, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function trainIn(o: TrainOptions, dir: { created?: string; started: boolean }): Promise<TrainResult> {
   const { ir } = o;
   const runDir = resolve(o.runDir);
   const out = o.stream ?? defaultProgressStream();
@@ -152,16 +248,37 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const paramBytes = ir.nets.reduce((s, n) => s + n.params.reduce((a, p) => a + 4 * p.shape.reduce((x, y) => x * y, 1), 0), 0);
   checkRunDir(runDir, o.resume ?? false, paramBytes * 4 * 3 + 64 * 2 ** 20);
 
-  // resume: the checkpoint must belong to this IR
-  let resumed: ReturnType<typeof loadCheckpoint> | undefined;
+  // resume: the newest intact checkpoint, which must belong to this IR
+  let resumed: ReturnType<typeof loadNewestIntactCheckpoint>;
   if (o.resume) {
+    // the folders a run writes to, and only in a run directory (not wherever --resume points)
+    const isRun = existsSync(join(runDir, "ir.json")) || existsSync(join(runDir, "checkpoints"));
+    const removed = isRun ? removeStaleTemps(["", "checkpoints", "samples", "curves"].map((d) => join(runDir, d))) : [];
+    if (removed.length) warn(`removed ${removed.length} temporary file${removed.length === 1 ? "" : "s"} a killed write left behind (${removed.map((p) => relative(runDir, p)).join(", ")})`);
     try {
-      resumed = loadCheckpoint(join(runDir, "checkpoints"));
+      resumed = loadNewestIntactCheckpoint(join(runDir, "checkpoints"));
     } catch (e) {
       if (e instanceof CheckpointError) throw new TrainError(`cannot resume ${runDir}: ${e.message}`, 1);
       throw e;
     }
-    checkSameSpec(runDir, ir, o.specText, resumed.manifest);
+    if (!resumed) {
+      // stopped before its first checkpoint: nothing was lost, so it starts again from iteration 0
+      let old: Ir | undefined;
+      try {
+        old = JSON.parse(readFileSync(join(runDir, "ir.json"), "utf8")) as Ir;
+      } catch {
+        throw new TrainError(`cannot resume ${runDir}: it has no checkpoint and no readable ir.json, so it is not a gancc run directory; start a new run (another --out)`, 1);
+      }
+      checkSameSpec(runDir, ir, o.specText, { irSha256: irHash(old) } as CheckpointManifest);
+      warn(`${runDir} has no checkpoint yet (the run stopped before its first one): starting it again from iteration 0`);
+    } else if (resumed.skipped.length) {
+      warn(
+        `the latest checkpoint cannot be used: ${resumed.skipped.map((k) => `${relative(runDir, k.file)}: ${k.why}`).join("; ")}. ` +
+          `Resuming from ${relative(runDir, resumed.from)} (iteration ${resumed.manifest.iteration}), the newest intact checkpoint` +
+          (resumed.movedAside.length ? `; the damaged files were kept as ${resumed.movedAside.map((p) => relative(runDir, p)).join(", ")}` : ""),
+      );
+    }
+    if (resumed) checkSameSpec(runDir, ir, o.specText, resumed.manifest);
   }
 
   // data first: bad folders fail before any file is written
@@ -176,11 +293,12 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   }
   const loader = new DataLoader(dataset, { batch: ir.train.batch, seed: ir.train.seed, state: resumed?.manifest.data ?? undefined, onWarning: warn });
 
-  // the run directory
-  mkdirSync(join(runDir, "checkpoints"), { recursive: true });
+  // the run directory: created only now that the data is known to be usable
+  dir.created = createRunDir(runDir);
+  makeDir(join(runDir, "checkpoints"));
   if (!resumed) {
-    writeFileSync(join(runDir, "ir.json"), JSON.stringify(ir, null, 1) + "\n");
-    if (o.specText !== undefined) writeFileSync(join(runDir, "spec.gan"), o.specText);
+    writeFileAtomic(join(runDir, "ir.json"), JSON.stringify(ir, null, 1) + "\n");
+    if (o.specText !== undefined) writeFileAtomic(join(runDir, "spec.gan"), o.specText);
   }
   const runInfo = {
     source: o.source,
@@ -194,7 +312,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     tfjs: tf.version.tfjs,
     resumedFrom: resumed ? { iteration: resumed.manifest.iteration, at: new Date().toISOString() } : undefined,
   };
-  writeFileSync(join(runDir, resumed ? `run.resume-${resumed.manifest.iteration}.json` : "run.json"), JSON.stringify(runInfo, null, 1) + "\n");
+  writeFileAtomic(join(runDir, resumed ? `run.resume-${resumed.manifest.iteration}.json` : "run.json"), JSON.stringify(runInfo, null, 1) + "\n");
 
   const model = new Model(ir, { weights: resumed?.weights });
   const program = model.trainer();
@@ -243,6 +361,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   let lastSaved = iteration;
 
   const checkpoint = async () => {
+    reporter.metrics.sync(); // the metrics up to this checkpoint are as durable as it is
     await saveCheckpoint({
       dir: join(runDir, "checkpoints"),
       model,
@@ -283,6 +402,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       await runEvaluation(0);
     }
     await reporter.write({ state: "running" });
+    dir.started = true;
     while (epoch < epochs && (o.maxIterations === undefined || iteration < o.maxIterations)) {
       const b = await loader.next();
       if (b.epoch !== epoch) {

@@ -11,6 +11,7 @@ import {
   type RunHeader,
 } from "../../src/report/html.js";
 import { readMetrics, type MetricsRecord } from "../../src/report/metrics.js";
+import { urlPath } from "../../src/report/escape.js";
 import { formatTick } from "../../src/report/plot.js";
 import { RunReporter } from "../../src/report/reporter.js";
 
@@ -84,7 +85,7 @@ describe("run report", () => {
     expect(readdirSync(dir).sort()).toEqual(["curves", "index.html", "metrics.jsonl", "report.json", "samples"]);
     expect(readdirSync(join(dir, "samples")).sort()).toEqual(["epoch_0001_A.png", "epoch_0001_B.png", "epoch_0002_A.png", "epoch_0002_B.png"]);
     expect(readdirSync(join(dir, "curves")).sort()).toEqual(["loss_discriminator.png", "loss_discriminator.svg", "loss_generator.png", "loss_generator.svg"]);
-    expect(readdirSync(dir).some((f) => f.endsWith(".tmp"))).toBe(false);
+    expect(readdirSync(dir).some((f) => f.includes(".tmp"))).toBe(false);
     expect(readMetrics(join(dir, "metrics.jsonl"))).toHaveLength(6);
 
     const html = readFileSync(join(dir, "index.html"), "utf8");
@@ -183,5 +184,27 @@ describe("translate page", () => {
     expect(html).toContain(`src="images/n%233%3F.png.out.png"`);
     expect(html).toContain("<code>a&amp;b&lt;&quot;c&quot;&gt;.png</code>");
     expect(html).toContain("<th>fake B</th>");
+  });
+});
+
+describe("file names with a backslash (issue 13)", () => {
+  it("a `\\` in a file name is part of the name on POSIX: the link still resolves", () => {
+    if (process.platform === "win32") return; // there it is the separator
+    const out = join(dir, "out-bs");
+    const n = "back\\slash.png";
+    const input = join(dir, "in-bs", n);
+    const output = join("images", `x\\y.out.png`);
+    for (const f of [input, join(out, output)]) {
+      mkdirSync(dirname(f), { recursive: true });
+      writeFileSync(f, "x");
+    }
+    const html = readFileSync(writeTranslatePage(out, [{ name: n, input, output }]), "utf8");
+    expectSelfContained(html, out);
+    expect(html).toContain(`src="../in-bs/back%5Cslash.png"`);
+    expect(html).toContain(`src="images/x%5Cy.out.png"`);
+  });
+  it("urlPath splits on `\\` only for Windows paths", () => {
+    expect(urlPath("a\\b/c d.png", false)).toBe("a%5Cb/c%20d.png");
+    expect(urlPath("a\\b/c d.png", true)).toBe("a/b/c%20d.png");
   });
 });

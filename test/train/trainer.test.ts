@@ -122,6 +122,7 @@ describe("gancc train (runtime)", () => {
     writeFileSync(join(runDir, "checkpoints/latest.json"), "{ not json");
     const err2 = await train(opts(runDir, { resume: true })).catch((e) => e);
     expect(err2.message).toContain("latest.json is not valid JSON");
+    expect(err2.message).not.toContain("--resume-from"); // no such flag (issue 13)
   });
 
   it("a non-finite loss stops the run naming the term and iteration, keeping the last good checkpoint", async () => {
