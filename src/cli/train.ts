@@ -1,9 +1,10 @@
 // `gancc train` and `gancc translate`: the commands' options and help. Their actions live in
 // train_actions.ts, imported only when they run, so `gancc check` does not load tfjs.
+import { BACKEND_KINDS } from "../runtime/backend_kinds.js";
 import { Command, Option } from "commander";
 import { collectSet, parsePositiveInt } from "./common.js";
 
-const BACKENDS = ["auto", "tensorflow", "webgpu", "wasm", "cpu"] as const;
+const BACKENDS = BACKEND_KINDS;
 
 export function trainCommand(): Command {
   return new Command("train")

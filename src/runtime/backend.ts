@@ -29,7 +29,8 @@ import {
   type WebgpuAdapterDescription,
 } from "./webgpu.js";
 
-export type BackendKind = "auto" | "tensorflow" | "webgpu" | "wasm" | "cpu";
+export type { BackendKind } from "./backend_kinds.js";
+import type { BackendKind } from "./backend_kinds.js";
 
 export interface BackendSelection {
   /** tfjs backend name now active ("tensorflow" | "webgpu" | "wasm" | "cpu"). */

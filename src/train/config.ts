@@ -14,6 +14,7 @@
  *   sample_every: 1           # epochs between sample grids
  *   log_every: 50             # plain progress lines every N iterations (when not a terminal)
  */
+import { BACKEND_KINDS } from "../runtime/backend_kinds.js";
 import { Ajv } from "ajv";
 import { LineCounter, parseDocument, isMap, isSeq, visit, type Document, type Node } from "yaml";
 
@@ -36,7 +37,7 @@ export const RUN_CONFIG_SCHEMA = {
   properties: {
     data: { type: "string", minLength: 1 },
     out: { type: "string", minLength: 1 },
-    backend: { enum: ["auto", "tensorflow", "wasm", "cpu"] },
+    backend: { enum: [...BACKEND_KINDS] },
     set: { type: "object", additionalProperties: { type: ["string", "number", "boolean"] } },
     max_iters: { type: "integer", minimum: 1 },
     checkpoint_every: { type: "integer", minimum: 1 },
