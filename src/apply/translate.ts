@@ -3,10 +3,11 @@
  * channels (RGBA flattened on white), resized, translated, and written as PNG next to its input,
  * with an `index.html` of the pairs. `gancc translate` and the public API call this.
  */
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { basename, extname, join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { IMAGE_EXTENSIONS } from "../data/index.js";
+import { makeDir, writeFileAtomic } from "../io/atomic.js";
 import { writeTranslatePage } from "../report/index.js";
 import { Model } from "../runtime/model.js";
 import { imageFileToTensor, tensorToPng } from "./images.js";
@@ -57,9 +58,9 @@ export async function translateFolder(trained: TrainedModel, o: TranslateFolderO
   const files = readdirSync(o.input).filter((f) => IMAGE_EXTENSIONS.includes(extname(f).toLowerCase())).sort();
   if (!files.length) throw new TranslateError(`no images in ${o.input} (looked for ${IMAGE_EXTENSIONS.join(" ")})`);
   try {
-    mkdirSync(join(o.output, "images"), { recursive: true });
+    makeDir(join(o.output, "images"));
   } catch (e) {
-    throw new TranslateError(`cannot create ${join(o.output, "images")}: ${(e as Error).message}`);
+    throw new TranslateError(`cannot create ${join(o.output, "images")} (--output must be a folder on a normal disk): ${(e as Error).message}`);
   }
   o.onStart?.({ files: files.length, size });
   const model = new Model(ir, { nets: [o.net], weights });
@@ -80,8 +81,8 @@ export async function translateFolder(trained: TrainedModel, o: TranslateFolderO
       const inPath = join("images", `${stem}_input.png`);
       const outPath = join("images", `${stem}_${o.net}.png`);
       try {
-        writeFileSync(join(o.output, inPath), await tensorToPng(x));
-        writeFileSync(join(o.output, outPath), await tensorToPng(y));
+        writeFileAtomic(join(o.output, inPath), await tensorToPng(x));
+        writeFileAtomic(join(o.output, outPath), await tensorToPng(y));
       } finally {
         tf.dispose([x, y]);
       }
