@@ -137,6 +137,8 @@ function collect(spec: Spec, diags: Diagnostic[]): Declarations {
  */
 export function lowerSpec(spec: Spec, text: string, file: string, opts: CompileOptions, diags: Diagnostic[]): Ir | undefined {
   const d = collect(spec, diags);
+  checkSections(spec, d, diags);
+  checkUnusedParams(spec, d, diags);
   const { env, values, overrides } = lowerParams(d.params, opts.set ?? {}, diags, file);
   const { data, cropSpan, domainSpans } = lowerData(d.data, env, diags);
   const size = opts.size ?? data.crop;
@@ -144,7 +146,7 @@ export function lowerSpec(spec: Spec, text: string, file: string, opts: CompileO
   const trace = opts.trace;
   const { nets, sigs, instanceSpans, broken, sizeErrors } = lowerNets({ instances: d.nets, networks: d.networks, blocks: d.blocks, env, size, defaultInit, diags, onBlockCall: trace && ((c) => trace.blockCalls.push(c)) });
   checkUninstantiated(d.nets, d.networks, d.blocks, env, size, diags);
-  const { graph, losses } = lowerLosses({ decls: d.losses, env, nets, sigs, broken, data, size, diags });
+  const { graph, losses } = lowerLosses({ decls: d.losses, env, nets, sigs, broken, data, size, diags, dataDeclared: d.data !== undefined });
   assignRoles(nets, graph);
   const { train, steps, settingSpans } = lowerTrain(d.train, env, losses, nets, broken, diags);
 
@@ -190,6 +192,57 @@ export function lowerSpec(spec: Spec, text: string, file: string, opts: CompileO
     if (errs) throw new Error(`internal: the compiler produced an IR that fails its schema: ${errs}`);
   }
   return ir;
+}
+
+/**
+ * GAN2019: a spec says how it trains (README: "one file says everything needed to reproduce a
+ * training run"), so it needs its `data` and `train` sections; without them the domains its
+ * losses use are unknown and nothing would be trained.
+ */
+function checkSections(spec: Spec, d: Declarations, diags: Diagnostic[]): void {
+  if (!d.data) {
+    diags.push(
+      diag("GAN2019", "the spec has no `data` section", spec.name.span, {
+        hint: "declare the image domains the losses use, e.g. `data { layout: unpaired  domain A: image[3]  domain B: image[3]  crop: 256 }`",
+      }),
+    );
+  }
+  if (!d.train) {
+    diags.push(
+      diag("GAN2019", "the spec has no `train` section", spec.name.span, {
+        hint: "say which loss updates which nets, e.g. `train { step generator updates G with adam(lr: 2e-4) }`",
+      }),
+    );
+  }
+}
+
+/** Every name used as a value anywhere in the spec (an explicit stack: no recursion). */
+export function namesUsed(spec: Spec): Set<string> {
+  const used = new Set<string>();
+  const stack: unknown[] = [spec.decls];
+  while (stack.length) {
+    const x = stack.pop();
+    if (Array.isArray(x)) {
+      for (const y of x) stack.push(y);
+      continue;
+    }
+    if (!x || typeof x !== "object") continue;
+    const node = x as { kind?: string; name?: unknown };
+    if (node.kind === "Name" && typeof node.name === "string") used.add(node.name);
+    for (const [k, v] of Object.entries(x)) if (k !== "span" && v && typeof v === "object") stack.push(v);
+  }
+  return used;
+}
+
+/** GAN2020: a `param` nothing uses (a value `--set` could change without any effect). */
+function checkUnusedParams(spec: Spec, d: Declarations, diags: Diagnostic[]): void {
+  // without a data or train section, the params those would use look unused: GAN2019 says enough
+  if (!d.params.size || !d.data || !d.train) return;
+  const used = namesUsed(spec);
+  for (const [name, p] of d.params) {
+    if (used.has(name)) continue;
+    diags.push(diag("GAN2020", `parameter \`${name}\` is never used`, p.name.span, { hint: "remove it, or use it in an expression (`--set` on it has no effect)" }));
+  }
 }
 
 export function sha256(text: string): string {

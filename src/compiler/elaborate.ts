@@ -9,7 +9,42 @@ import { OPS, type Shape, isShapeError, shapeArray, showShape } from "./ops.js";
 import { Env, type Signature, type Value, bindArgs, evaluate, isSym } from "./values.js";
 
 const MAX_DEPTH = 64;
-const MAX_NODES = 200_000;
+/** the most layers one network may expand to (the shipped specs have under 200) */
+export const MAX_NODES = 20_000;
+/** the largest `repeat` count */
+export const MAX_REPEAT = 10_000;
+
+/**
+ * A lower bound on the layers `layers` add, computed without expanding anything: each op
+ * call is one, a residual/skip body one more, a block call its body's bound. `repeat` and
+ * `if` count 0 (their counts and conditions need values). Used to refuse a `repeat` whose
+ * expansion would pass MAX_NODES before expanding it.
+ */
+export function minLayers(layers: readonly Layer[], blocks: ReadonlyMap<string, BlockDecl>, memo = new Map<string, number>()): number {
+  let n = 0;
+  for (const l of layers) {
+    switch (l.kind) {
+      case "LayerCall": {
+        const b = blocks.get(l.callee.name);
+        if (b) {
+          if (!memo.has(b.name.name)) {
+            memo.set(b.name.name, 0); // a recursive block counts 0 for itself
+            memo.set(b.name.name, minLayers(b.body, blocks, memo) + (b.form ? 1 : 0));
+          }
+          n += memo.get(b.name.name)!;
+        } else if (Object.hasOwn(OPS, l.callee.name)) n += 1;
+        break;
+      }
+      case "Residual":
+      case "Skip":
+        n += 1 + minLayers(l.body, blocks, memo);
+        break;
+      default:
+        break;
+    }
+  }
+  return n;
+}
 
 export interface ElabInput {
   blocks: Map<string, BlockDecl>;
@@ -122,11 +157,13 @@ export function elaborateNetwork(
 
   const body = (layers: Layer[], x: Tensor, scope: Scope): Tensor => {
     for (const l of layers) {
-      if (aborted) return x;
+      // after an abort nothing is checked further: its shapes would only be wrong
+      if (aborted) return { id: x.id, shape: null };
       x = layer(l, x, scope);
     }
-    return x;
+    return aborted ? { id: x.id, shape: null } : x;
   };
+  const minMemo = new Map<string, number>();
 
   const setLabel = (label: { name: string; span: Span } | undefined, t: Tensor, scope: Scope) => {
     if (!label) return;
@@ -181,6 +218,22 @@ export function elaborateNetwork(
           ctx.diags.push(diag("GAN2013", `\`repeat\` needs a non-negative integer count, found ${String(typeof n === "object" ? "a name" : n)}`, l.count.span));
           return x;
         }
+        // limits checked before expanding: the count itself, then the layers it would add
+        if (n > MAX_REPEAT) {
+          ctx.diags.push(diag("GAN2014", `\`repeat\` count ${n} is more than the limit of ${MAX_REPEAT}`, l.count.span, { hint: "a network may expand to at most " + MAX_NODES + " layers" }));
+          aborted = true;
+          return { id: x.id, shape: null };
+        }
+        const per = minLayers(l.body, ctx.blocks, minMemo);
+        if (per > 0 && nodes.length + n * per > MAX_NODES) {
+          ctx.diags.push(
+            diag("GAN2014", `\`repeat ${n}\` would expand network \`${decl.name.name}\` to more than ${MAX_NODES} layers (at least ${per} per repetition)`, l.count.span, {
+              hint: "lower the count",
+            }),
+          );
+          aborted = true;
+          return { id: x.id, shape: null };
+        }
         for (let i = 0; i < n && !aborted; i++) x = body(l.body, x, scope);
         setLabel(l.label, x, scope);
         return x;
@@ -226,7 +279,7 @@ export function elaborateNetwork(
     const id = `${scope.path}/${l.label?.name ?? ordinalName(scope, name)}`;
     if (l.label) ordinalName(scope, name);
     const bound = bindArgs({ what: `layer \`${name}\``, params: op.args, variadic: op.variadic }, l.args, l.span, scope.env, ctx.diags, new Set(scope.labels.keys()));
-    const attrs: Attrs = {};
+    const attrs: Attrs = Object.create(null);
     const extra: Tensor[] = [];
     for (const [k, v] of bound.values) {
       if (typeof v === "object" && "tensor" in v) continue;

@@ -7,7 +7,7 @@ import { spatialThrough } from "./elaborate.js";
 import type { Attrs, IrLoss, IrNode, IrValue } from "../ir/schema.js";
 import { GAN_CRITERIA } from "../ir/enums.js";
 import { irSpan } from "./ir.js";
-import type { Env } from "./values.js";
+import { type Env, HINTED_DIAGNOSTICS } from "./values.js";
 
 export interface NetSig {
   name: string;
@@ -50,6 +50,8 @@ export interface LossContext {
   domains: Map<string, number>;
   size: number;
   diags: Diagnostic[];
+  /** the spec has no `data` section: unknown names are not reported (GAN2019 says it once) */
+  noData?: boolean;
 }
 
 export class LossGraph {
@@ -129,9 +131,10 @@ function lossExpr(e: Expr, g: LossGraph, ctx: LossContext): LVal | undefined {
         ctx.diags.push(diag("GAN2013", `\`${e.name}\` is a network; apply it to an image`, e.span, { hint: `write \`${e.name}(x)\`` }));
         return undefined;
       }
+      if (ctx.noData) return undefined;
       ctx.diags.push(
         diag("GAN2001", `unknown name \`${e.name}\` in a loss`, e.span, {
-          hint: didYouMeanHint(e.name, [...ctx.domains.keys(), ...ctx.nets.keys(), ...ctx.env.names(), "real", "fake"]) ??
+          hint: (ctx.diags.length < HINTED_DIAGNOSTICS ? didYouMeanHint(e.name, [...ctx.domains.keys(), ...ctx.nets.keys(), ...ctx.env.names(), "real", "fake"]) : undefined) ??
             `a loss can use the data domains (${[...ctx.domains.keys()].join(", ") || "none declared"}), nets, numeric params, \`real\` and \`fake\``,
         }),
       );
@@ -153,6 +156,11 @@ function lossExpr(e: Expr, g: LossGraph, ctx: LossContext): LVal | undefined {
     case "Call":
       return call(e, g, ctx);
   }
+}
+
+function outOfRange(span: Span, ctx: LossContext): undefined {
+  ctx.diags.push(diag("GAN2013", "this weight is too large (beyond the float range)", span, { hint: "numbers must be below about 1.8e308" }));
+  return undefined;
 }
 
 function badTarget(span: Span, ctx: LossContext): undefined {
@@ -177,6 +185,7 @@ function binary(e: Expr & { kind: "Binary" }, g: LossGraph, ctx: LossContext): L
       return undefined;
     }
     const value = op === "+" ? l.value + r.value : op === "-" ? l.value - r.value : op === "*" ? l.value * r.value : l.value / r.value;
+    if (!Number.isFinite(value)) return outOfRange(e.span, ctx);
     return { kind: "const", value };
   }
   if ((op === "*" || op === "/") && (l.kind === "const" || r.kind === "const")) {
@@ -190,7 +199,9 @@ function binary(e: Expr & { kind: "Binary" }, g: LossGraph, ctx: LossContext): L
       ctx.diags.push(diag("GAN2015", "division by zero", e.span));
       return undefined;
     }
-    return { kind: "tensor", v: g.add("scale", [t], { k: op === "*" ? c.value : 1 / c.value }, t.shape, e.span) };
+    const k = op === "*" ? c.value : 1 / c.value;
+    if (!Number.isFinite(k)) return outOfRange(e.span, ctx);
+    return { kind: "tensor", v: g.add("scale", [t], { k }, t.shape, e.span) };
   }
   const tl = l.kind === "tensor" ? l.v : g.add("const", [], { value: l.value }, [], e.left.span, []);
   const tr = r.kind === "tensor" ? r.v : g.add("const", [], { value: r.value }, [], e.right.span, []);
@@ -378,3 +389,6 @@ function applyNet(net: NetSig, e: Expr & { kind: "Call" }, vals: LVal[], g: Loss
   } else shape = net.output.kind === "image" ? [1, 1, net.output.channels] : [net.output.channels];
   return { kind: "tensor", v: g.add("apply", [x], { net: net.name }, shape, e.span, [...new Set([...x.grads, net.name])].sort()) };
 }
+
+// looked up by user-written names: no Object.prototype members (`toString`, `__proto__`, …)
+Object.setPrototypeOf(LOSS_FUNCTIONS, null);

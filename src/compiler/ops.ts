@@ -20,7 +20,7 @@ export function channels(s: Shape): number {
 
 export interface ShapeError {
   error: string;
-  code: "GAN3001" | "GAN3002" | "GAN3003" | "GAN3004" | "GAN3006" | "GAN3007" | "GAN3009";
+  code: "GAN3001" | "GAN3003" | "GAN3004" | "GAN3006" | "GAN3007" | "GAN3009";
   hint?: string;
 }
 export function isShapeError(x: unknown): x is ShapeError {
@@ -303,3 +303,6 @@ export const OPS: Record<string, OpDef> = {
     },
   },
 };
+
+// looked up by user-written names: no Object.prototype members (`toString`, `__proto__`, …)
+Object.setPrototypeOf(OPS, null);

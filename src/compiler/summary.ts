@@ -66,7 +66,7 @@ export function summarizeNet(net: IrNet): NetSummary {
 
 export function summarize(ir: Ir): SpecSummary {
   const nets = ir.nets.map(summarizeNet);
-  const applications: Record<string, number> = {};
+  const applications: Record<string, number> = Object.create(null);
   for (const v of ir.values) if (v.op === "apply") applications[v.attrs.net as string] = (applications[v.attrs.net as string] ?? 0) + 1;
   let activations = 0;
   let parameters = 0;

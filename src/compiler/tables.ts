@@ -96,3 +96,10 @@ export const TRAIN_SETTINGS: Record<string, ArgSpec> = {
   pool: { name: "pool", type: "any", doc: "image pool size (0 = off), or pool(size: N, swap: p)" },
   n_critic: { name: "n_critic", type: "int", min: 1, default: 1, doc: "critic steps per iteration (for steps that update only discriminators)" },
 };
+
+// looked up by user-written names: no Object.prototype members (`toString`, `__proto__`, …)
+Object.setPrototypeOf(OPTIMIZERS, null);
+Object.setPrototypeOf(SCHEDULES, null);
+Object.setPrototypeOf(INITS, null);
+Object.setPrototypeOf(DATA_SETTINGS, null);
+Object.setPrototypeOf(TRAIN_SETTINGS, null);

@@ -2,6 +2,7 @@
 // conditions) and binding of call arguments to a signature.
 import type { Arg, Expr, Span } from "../dsl/ast.js";
 import { type Diagnostic, diag, didYouMeanHint } from "../dsl/diagnostics.js";
+import { nameTable } from "./names.js";
 
 /** A symbolic name used as a value, e.g. `unpaired`, `real`, `bilinear`. */
 export interface Sym {
@@ -58,15 +59,18 @@ export class Env {
   }
 }
 
+/** Diagnostics after this many in one list get no did-you-mean hint (the renderer shows 100). */
+export const HINTED_DIAGNOSTICS = 100;
+
 type Builtin = (args: number[]) => number;
-const BUILTINS: Record<string, { arity: number | "n"; f: Builtin }> = {
+const BUILTINS: Record<string, { arity: number | "n"; f: Builtin }> = nameTable({
   min: { arity: "n", f: (a) => Math.min(...a) },
   max: { arity: "n", f: (a) => Math.max(...a) },
   floor: { arity: 1, f: (a) => Math.floor(a[0]!) },
   ceil: { arity: 1, f: (a) => Math.ceil(a[0]!) },
   round: { arity: 1, f: (a) => Math.round(a[0]!) },
   pow: { arity: 2, f: (a) => Math.pow(a[0]!, a[1]!) },
-};
+});
 
 /**
  * Evaluates a constant expression. Returns undefined (after reporting) when it can't.
@@ -89,10 +93,11 @@ export function evaluate(e: Expr, env: Env, diags: Diagnostic[], labels?: Readon
       if (env.isPoisoned(e.name)) return undefined;
       if (labels?.has(e.name)) return { tensor: e.name, span: e.span };
       if (env.symbols.has(e.name)) return { sym: e.name };
-      const candidates = [...env.names(), ...(labels ?? []), ...env.symbols];
+      // past a screenful of diagnostics, no hints: each would scan every name (quadratic)
+      const candidates = diags.length < HINTED_DIAGNOSTICS ? [...env.names(), ...(labels ?? []), ...env.symbols] : [];
       diags.push(
         diag("GAN2001", `unknown name \`${e.name}\``, e.span, {
-          hint: didYouMeanHint(e.name, candidates) ?? (candidates.length ? undefined : "declare it with `param`"),
+          hint: diags.length < HINTED_DIAGNOSTICS ? (didYouMeanHint(e.name, candidates) ?? (candidates.length ? undefined : "declare it with `param`")) : undefined,
         }),
       );
       return undefined;
@@ -126,20 +131,20 @@ export function evaluate(e: Expr, env: Env, diags: Diagnostic[], labels?: Readon
       if (typeof r !== "number") return typeError(e.right.span, e.op, "a number", r, diags);
       switch (e.op) {
         case "+":
-          return l + r;
+          return finite(l + r, e.span, diags);
         case "-":
-          return l - r;
+          return finite(l - r, e.span, diags);
         case "*":
-          return l * r;
+          return finite(l * r, e.span, diags);
         case "/":
         case "%": {
           if (r === 0) {
             diags.push(diag("GAN2015", "division by zero", e.span));
             return undefined;
           }
-          if (e.op === "%") return l % r;
+          if (e.op === "%") return finite(l % r, e.span, diags);
           // integer division stays integral when exact, like channel arithmetic `ngf / 2`
-          return l / r;
+          return finite(l / r, e.span, diags);
         }
         case "<":
           return l < r;
@@ -181,9 +186,20 @@ export function evaluate(e: Expr, env: Env, diags: Diagnostic[], labels?: Readon
         diags.push(diag("GAN2005", `\`${e.callee.name}\` needs at least one argument`, e.span));
         return undefined;
       }
-      return b.f(args);
+      return finite(b.f(args), e.span, diags);
     }
   }
+}
+
+/** A computed number, or undefined (after reporting) when it left the float range. */
+function finite(v: number, span: Span, diags: Diagnostic[]): number | undefined {
+  if (Number.isFinite(v)) return v;
+  diags.push(
+    diag("GAN2013", Number.isNaN(v) ? "this expression has no numeric value (NaN)" : "this expression's value is too large (beyond the float range)", span, {
+      hint: Number.isNaN(v) ? "check the arguments of `pow` and the operands of `%`" : "numbers must be below about 1.8e308",
+    }),
+  );
+  return undefined;
 }
 
 function sameValue(a: Value, b: Value): boolean {
@@ -208,6 +224,15 @@ function typeError(span: Span, op: string, want: string, got: Value, diags: Diag
  * as that enum's value, so `pad_mode: reflct` is "must be one of …", not "unknown name".
  */
 export function evaluateArg(spec: ArgSpec, e: Expr, env: Env, diags: Diagnostic[], what: string, labels?: ReadonlySet<string>): Value | undefined {
+  if (spec.type === "tensor" && e.kind === "Name" && env.get(e.name) === undefined && !env.isPoisoned(e.name) && !labels?.has(e.name)) {
+    const known = [...(labels ?? [])];
+    diags.push(
+      diag("GAN2018", `unknown tensor label \`${e.name}\``, e.span, {
+        hint: didYouMeanHint(e.name, known) ?? (known.length ? `labels visible here: ${known.map((l) => `\`${l}\``).join(", ")}` : "label a layer before this one, e.g. `d1: conv(64, 4, stride: 2, pad: 1)`"),
+      }),
+    );
+    return undefined;
+  }
   const isEnum = typeof spec.type === "object";
   const v =
     isEnum && e.kind === "Name" && env.get(e.name) === undefined
@@ -281,6 +306,10 @@ export function coerce(v: Value, spec: ArgSpec, what: string, span: Span, diags:
   if (t === "string") return typeof v === "string" ? v : bad();
   if (typeof v !== "number") return bad();
   if (t === "int" && !Number.isInteger(v)) return bad();
+  if (t === "int" && !Number.isSafeInteger(v)) {
+    diags.push(diag("GAN2013", `argument \`${spec.name}\` of ${what} is too large (beyond 2^53)`, span, { hint: `integers must be at most ${Number.MAX_SAFE_INTEGER}` }));
+    return undefined;
+  }
   if (spec.min !== undefined && v < spec.min) {
     diags.push(diag("GAN2013", `argument \`${spec.name}\` of ${what} must be at least ${spec.min}, found ${v}`, span));
     return undefined;

@@ -21,7 +21,8 @@ export interface Diagnostic {
 /**
  * The table of diagnostic codes. Codes are stable: never renumber, only add.
  * 1xxx syntax, 2xxx names and arguments, 3xxx shapes, 4xxx losses and training,
- * 5xxx data and runtime, 6xxx CLI/configuration.
+ * 5xxx data and runtime, 6xxx CLI/configuration. Retired codes, never to be reused:
+ * GAN3002, GAN4006, GAN4013 (nothing could report them: GAN3008, GAN2007/GAN2013 and GAN2001 say it).
  */
 export const CODES = {
   // 1xxx — syntax
@@ -30,6 +31,8 @@ export const CODES = {
   GAN1003: { severity: "error", title: "unterminated string" },
   GAN1004: { severity: "error", title: "invalid number" },
   GAN1005: { severity: "error", title: "missing `gan` header" },
+  GAN1006: { severity: "error", title: "nesting too deep" },
+  GAN1007: { severity: "error", title: "file too large" },
   // 2xxx — names and arguments
   GAN2001: { severity: "error", title: "unknown name" },
   GAN2002: { severity: "error", title: "duplicate declaration" },
@@ -55,7 +58,6 @@ export const CODES = {
   GAN2022: { severity: "error", title: "unknown optimizer" },
   // 3xxx — shapes
   GAN3001: { severity: "error", title: "channel mismatch" },
-  GAN3002: { severity: "error", title: "spatial size not accepted" },
   GAN3003: { severity: "error", title: "residual shape mismatch" },
   GAN3004: { severity: "error", title: "concat shape mismatch" },
   GAN3005: { severity: "error", title: "output does not match the declared type" },
@@ -70,14 +72,12 @@ export const CODES = {
   GAN4003: { severity: "error", title: "net receives no gradient from the step's loss" },
   GAN4004: { severity: "warning", title: "term gives no gradient to any updated net" },
   GAN4005: { severity: "error", title: "unknown loss in a step" },
-  GAN4006: { severity: "error", title: "invalid optimizer argument" },
   GAN4007: { severity: "warning", title: "net is never trained" },
   GAN4008: { severity: "error", title: "clip on a step that updates a generator" },
   GAN4009: { severity: "error", title: "n_critic on a step without a critic" },
-  GAN4010: { severity: "error", title: "net updated by two steps' optimizers at once" },
+  GAN4010: { severity: "warning", title: "net updated by two steps" },
   GAN4011: { severity: "error", title: "target must be `real` or `fake`" },
   GAN4012: { severity: "error", title: "pool of something that is not a generated image" },
-  GAN4013: { severity: "error", title: "unknown domain" },
   GAN4014: { severity: "error", title: "loss is not a scalar" },
   GAN4015: { severity: "warning", title: "loss is never used by a step" },
   GAN4016: { severity: "error", title: "invalid schedule" },
@@ -100,8 +100,8 @@ export function diag(
   span: Span,
   extra: { hint?: string; related?: Related[]; severity?: Severity } = {},
 ): Diagnostic {
-  const d: Diagnostic = { code, severity: extra.severity ?? CODES[code].severity, message, span };
-  if (extra.hint) d.hint = extra.hint;
+  const d: Diagnostic = { code, severity: extra.severity ?? CODES[code].severity, message: shortenQuoted(message), span };
+  if (extra.hint) d.hint = shortenQuoted(extra.hint);
   if (extra.related?.length) d.related = extra.related;
   return d;
 }
@@ -177,22 +177,41 @@ const ansi = (on: boolean) => ({
   dim: (s: string) => (on ? `\x1b[2m${s}\x1b[0m` : s),
 });
 
-/** A code frame: the line before, the line itself, and carets under the span. */
+/** Lines longer than this are shown as a window of this many characters around the caret. */
+export const FRAME_WIDTH = 120;
+
+/** A code frame: the line before, the line itself, and carets under the span (long lines cut around the caret). */
 export function codeFrame(source: SourceFile | undefined, span: Span, color = false): string {
   if (!source || span.end === 0 && span.start === 0 && source.text.length === 0) return "";
   const c = ansi(color);
   const lines: string[] = [];
   const first = Math.max(1, span.line - 1);
   const width = String(span.line + 1).length;
-  for (let ln = first; ln <= span.line; ln++) {
-    const text = source.lineText(ln).replace(/\t/g, " ");
-    lines.push(`${c.dim(String(ln).padStart(width))} | ${text}`);
-  }
   const lineText = source.lineText(span.line);
   const endCol = span.endLine === span.line ? span.endCol : Math.max(span.col, lineText.length);
-  const caretLen = Math.max(1, endCol - span.col + 1);
-  lines.push(`${" ".repeat(width)} | ${" ".repeat(span.col - 1)}${c.red("^".repeat(caretLen))}`);
+  let caretLen = Math.max(1, endCol - span.col + 1);
+  // the window [from, from + FRAME_WIDTH) of every shown line: starts a little before the caret
+  const from = lineText.length <= FRAME_WIDTH && span.col <= FRAME_WIDTH ? 0 : Math.max(0, span.col - 1 - Math.floor(FRAME_WIDTH / 3));
+  const cut = (text: string): string => {
+    if (from === 0 && text.length <= FRAME_WIDTH) return text;
+    if (text.length <= from) return "";
+    const body = text.slice(from, from + FRAME_WIDTH);
+    return `${from > 0 ? "…" : ""}${body}${from + FRAME_WIDTH < text.length ? "…" : ""}`;
+  };
+  for (let ln = first; ln <= span.line; ln++) {
+    const text = cut(source.lineText(ln)).replace(/\t/g, " ");
+    lines.push(`${c.dim(String(ln).padStart(width))} | ${text}`);
+  }
+  const caretCol = span.col - 1 - from + (from > 0 ? 1 : 0);
+  caretLen = Math.min(caretLen, Math.max(1, FRAME_WIDTH - (span.col - 1 - from)));
+  lines.push(`${" ".repeat(width)} | ${" ".repeat(caretCol)}${c.red("^".repeat(caretLen))}`);
   return lines.join("\n");
+}
+
+/** Shortens user text quoted in a message (a 1 MB name stays readable). */
+function shortenQuoted(message: string): string {
+  if (message.length <= 400) return message;
+  return message.replace(/`([^`]{60,})`/g, (_, q: string) => `\`${q.slice(0, 40)}…\``).slice(0, 2000);
 }
 
 export function renderDiagnostic(d: Diagnostic, sources: Map<string, SourceFile>, opts: RenderOptions = {}): string {
@@ -234,8 +253,18 @@ export function editDistance(a: string, b: string): number {
 }
 
 /** The closest candidate within a distance proportional to the length, if any. */
+/** The most candidates a did-you-mean compares by edit distance (a spec with thousands of names stays linear). */
+export const DID_YOU_MEAN_CANDIDATES = 500;
+
 export function didYouMean(name: string, candidates: Iterable<string>): string | undefined {
-  const all = [...candidates];
+  let all = [...candidates];
+  if (all.length > DID_YOU_MEAN_CANDIDATES) {
+    // only names that could be within reach: same first letter, length within the limit
+    const reach = Math.max(1, Math.floor(name.length / 3));
+    const first = name.slice(0, 1).toLowerCase();
+    all = all.filter((c) => c.slice(0, 1).toLowerCase() === first && Math.abs(c.length - name.length) <= reach);
+    if (all.length > DID_YOU_MEAN_CANDIDATES) return undefined;
+  }
   const lower = name.toLowerCase();
   // a candidate that extends what was typed (`paired` → `paired_ab`, `G_A` → `G_AB`) wins
   if (lower.length >= 3) {
@@ -244,14 +273,16 @@ export function didYouMean(name: string, candidates: Iterable<string>): string |
   }
   let best: string | undefined;
   let bestD = Infinity;
+  const limit = Math.max(1, Math.floor(name.length / 3));
   for (const c of all) {
+    // the distance is at least the difference in length: skip what cannot be within the limit
+    if (Math.abs(c.length - name.length) > limit) continue;
     const d = editDistance(lower, c.toLowerCase());
     if (d < bestD || (d === bestD && best !== undefined && c < best)) {
       best = c;
       bestD = d;
     }
   }
-  const limit = Math.max(1, Math.floor(name.length / 3));
   return best !== undefined && bestD <= limit ? best : undefined;
 }
 

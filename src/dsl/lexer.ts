@@ -16,8 +16,11 @@ const KEYWORDS = [
 ] as const;
 type Keyword = (typeof KEYWORDS)[number];
 
+/** The category of every keyword (a parser rule may take any keyword, to report it clearly). */
+export const KeywordCat = createToken({ name: "Keyword", pattern: Lexer.NA, label: "a keyword" });
+
 const kw = (word: Keyword): TokenType =>
-  createToken({ name: word[0]!.toUpperCase() + word.slice(1), pattern: new RegExp(word), longer_alt: Ident, label: `\`${word}\`` });
+  createToken({ name: word[0]!.toUpperCase() + word.slice(1), pattern: new RegExp(word), longer_alt: Ident, label: `\`${word}\``, categories: [KeywordCat] });
 
 export const Gan = kw("gan");
 export const Param = kw("param");
@@ -44,6 +47,8 @@ export const And = kw("and");
 export const Or = kw("or");
 export const Not = kw("not");
 
+export const KEYWORD_TOKENS: ReadonlySet<TokenType> = new Set([Gan, Param, Block, Network, Nets, Data, Domain, Loss, Train, Step, Updates, With, Repeat, Clip, Residual, Skip, If, Else, Init, True, False, And, Or, Not]);
+
 /** Strict number syntax; NumberLit also swallows trailing name characters so `3x` is one bad number. */
 export const NUMBER_RE = /^(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 export const NumberLit = createToken({
@@ -53,6 +58,8 @@ export const NumberLit = createToken({
 });
 export const StringLit = createToken({ name: "StringLit", pattern: /"(?:[^"\\\n\r]|\\.)*"/, label: "a string" });
 const UnterminatedString = createToken({ name: "UnterminatedString", pattern: /"(?:[^"\\\n\r]|\\.)*\\?/, label: "a string" });
+/** A Python-style 'string': reported (GAN1001) and read as the string it means. */
+const SingleQuoted = createToken({ name: "SingleQuoted", pattern: /'[^'\n\r]*'/, label: "a string" });
 
 const punct = (name: string, text: string, categories?: TokenType[]): TokenType =>
   createToken({ name, pattern: text, label: `\`${text}\``, ...(categories ? { categories } : {}) });
@@ -85,13 +92,13 @@ export const Colon = punct("Colon", ":");
 
 /** Token types the parser knows (UnterminatedString is rewritten to StringLit before parsing). */
 export const allTokens: TokenType[] = [
-  WhiteSpace, CommentTok, StringLit, UnterminatedString, NumberLit,
+  WhiteSpace, CommentTok, StringLit, UnterminatedString, SingleQuoted, NumberLit,
   Gan, Param, Block, Network, Nets, Data, Domain, Loss, Train, Step, Updates, With, Repeat, Clip,
   Residual, Skip, If, Else, Init, True, False, And, Or, Not,
   Ident,
   Arrow, EqEq, NotEq, LtEq, GtEq, Lt, Gt, Eq, Plus, Minus, Star, Slash, Percent,
   LParen, RParen, LCurly, RCurly, LBracket, RBracket, Comma, Colon,
-  AddOp, MulOp, CmpOp,
+  AddOp, MulOp, CmpOp, KeywordCat,
 ];
 
 /** The lexer; `validate` runs Chevrotain's token checks (a test does; the shared instance skips them). */
@@ -117,6 +124,21 @@ export function decodeString(raw: string): string | undefined {
   }
 }
 
+/**
+ * Why a well-formed number literal has no faithful value (undefined if it has one): beyond
+ * the float range (it would be Infinity), a non-zero literal that rounds to 0, or an integer
+ * literal beyond 2^53 (it would silently become another integer).
+ */
+export function numberRangeError(image: string): { message: string; hint: string } | undefined {
+  const shown = image.length > 30 ? `${image.slice(0, 30)}…` : image;
+  const v = Number(image);
+  if (!Number.isFinite(v)) return { message: `number \`${shown}\` is too large`, hint: "numbers must be below about 1.8e308 (the float range)" };
+  const mantissa = image.replace(/[eE].*$/, "");
+  if (v === 0 && /[1-9]/.test(mantissa)) return { message: `number \`${shown}\` is too small: it rounds to 0`, hint: "numbers other than 0 must be at least about 5e-324 in size" };
+  if (/^\d+$/.test(image) && !Number.isSafeInteger(v)) return { message: `integer \`${shown}\` is too large to be exact`, hint: `integers must be at most ${Number.MAX_SAFE_INTEGER}` };
+  return undefined;
+}
+
 /** Tokenizes `source`; never throws. Lexing problems become GAN1001/1003/1004 diagnostics. */
 export function lex(source: SourceFile): LexResult {
   const res = lexer.tokenize(source.text);
@@ -139,10 +161,24 @@ export function lex(source: SourceFile): LexResult {
       diagnostics.push(diag("GAN1003", "unterminated string", span(), { hint: "close the string with `\"` on the same line" }));
       t.tokenType = StringLit;
       t.tokenTypeIdx = StringLit.tokenTypeIdx!;
+    } else if (t.tokenType === SingleQuoted) {
+      const inner = t.image.slice(1, -1);
+      const fixed = `"${inner.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+      diagnostics.push(diag("GAN1001", "strings are written in double quotes", span(), { hint: `write ${fixed.length > 60 ? "it" : fixed} instead of ${t.image.length > 60 ? "single quotes" : t.image}` }));
+      // read on as that string (same length when nothing needs escaping, so spans stay right)
+      if (fixed.length === t.image.length) t.image = fixed;
+      t.tokenType = StringLit;
+      t.tokenTypeIdx = StringLit.tokenTypeIdx!;
     } else if (t.tokenType === StringLit) {
       if (decodeString(t.image) === undefined) diagnostics.push(diag("GAN1001", "invalid escape sequence in string", span()));
-    } else if (t.tokenType === NumberLit && !NUMBER_RE.test(t.image)) {
-      diagnostics.push(diag("GAN1004", `invalid number \`${t.image}\``, span(), { hint: "numbers look like 64, 0.5, .5 or 2e-4" }));
+    } else if (t.tokenType === NumberLit) {
+      if (!NUMBER_RE.test(t.image)) {
+        const shown = t.image.length > 30 ? `${t.image.slice(0, 30)}…` : t.image;
+        diagnostics.push(diag("GAN1004", `invalid number \`${shown}\``, span(), { hint: "numbers look like 64, 0.5, .5 or 2e-4" }));
+      } else {
+        const range = numberRangeError(t.image);
+        if (range) diagnostics.push(diag("GAN1004", range.message, span(), { hint: range.hint }));
+      }
     }
     tokens.push(t);
   }

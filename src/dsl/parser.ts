@@ -275,7 +275,8 @@ export class GanParser extends CstParser {
       {
         ALT: () => {
           this.CONSUME(T.LCurly);
-          this.MANY(() => this.SUBRULE(this.lossTerm));
+          // a keyword enters a term only as `keyword:` (a term misnamed `gan:`); else it ends the loss
+          this.MANY({ GATE: () => !T.KEYWORD_TOKENS.has(this.LA(1).tokenType) || this.LA(2).tokenType === T.Colon, DEF: () => this.SUBRULE(this.lossTerm) });
           this.CONSUME(T.RCurly);
         },
       },
@@ -283,7 +284,7 @@ export class GanParser extends CstParser {
   });
 
   lossTerm = this.RULE("lossTerm", () => {
-    this.CONSUME(T.Ident);
+    this.OR([{ ALT: () => this.CONSUME(T.Ident) }, { ALT: () => this.CONSUME(T.KeywordCat, { LABEL: "keywordName" }) }]);
     this.CONSUME(T.Colon);
     this.SUBRULE(this.expr);
   });
@@ -463,3 +464,7 @@ export function parseTokens(tokens: IToken[]): CstResult {
   const cst = parser.spec();
   return { cst, errors: [...parser.errors] };
 }
+
+// looked up by user-written names: no Object.prototype members (`toString`, `__proto__`, …)
+Object.setPrototypeOf(LOOP_ENDS, null);
+Object.setPrototypeOf(CHOICES, null);

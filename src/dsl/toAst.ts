@@ -229,7 +229,15 @@ class Builder {
   }
 
   private lossTerm(n: CstNode): A.LossTerm | undefined {
-    const name = this.ident(tok(n, "Ident"));
+    const keyword = tok(n, "keywordName");
+    if (keyword) {
+      this.diagnostics.push(
+        diag("GAN1002", `\`${keyword.image}\` is a keyword and cannot name a loss term`, this.tokSpan(keyword), {
+          hint: `rename the term, e.g. \`${keyword.image}_term:\` (keywords: gan, param, block, network, nets, data, domain, loss, train, step, …)`,
+        }),
+      );
+    }
+    const name = this.ident(tok(n, "Ident") ?? keyword);
     const value = this.expr(kid(n, "expr"));
     return name && value ? this.stmt({ kind: "LossTerm", name, value, span: this.nodeSpan(n) }) : undefined;
   }

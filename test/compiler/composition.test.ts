@@ -47,7 +47,7 @@ describe("labelled tensors and concat (a DAG)", () => {
     expect(G.params.map((p) => p.name)).toEqual(expect.arrayContaining(["G_AB/e1/kernel", "G_AB/e2/bias"]));
   });
   it("reports a label that is not defined (yet)", () => {
-    expectDiagnostic(withGenerator(edit(EXPLICIT_UNET, "concat(e1)", "concat(e3)")), "GAN2001", "e3");
+    expectDiagnostic(withGenerator(edit(EXPLICIT_UNET, "concat(e1)", "concat(e3)")), "GAN2018", "e3");
   });
   it("reports concatenating tensors of different sizes", () => {
     expectDiagnostic(withGenerator(edit(EXPLICIT_UNET, "concat(e1)", "concat(e2)")), "GAN3004", "concat(e2)");

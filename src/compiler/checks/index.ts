@@ -7,6 +7,7 @@ import { checkClipTargets } from "./clipTargets.js";
 import type { Check, CheckContext } from "./context.js";
 import { checkGradientRouting } from "./gradientRouting.js";
 import { checkNCritic } from "./nCritic.js";
+import { checkSharedUpdates } from "./sharedUpdates.js";
 import { checkTrainingSize } from "./trainingSize.js";
 import { checkUnusedLosses } from "./unusedLosses.js";
 import { checkUntrainedNets } from "./untrainedNets.js";
@@ -21,6 +22,7 @@ export const CHECKS: { name: string; run: Check }[] = [
   { name: "unusedLosses", run: checkUnusedLosses },
   { name: "clipTargets", run: checkClipTargets },
   { name: "nCritic", run: checkNCritic },
+  { name: "sharedUpdates", run: checkSharedUpdates },
 ];
 
 /** The diagnostics of every check, in CHECKS order. */

@@ -14,6 +14,13 @@ export function checkNCritic(ctx: CheckContext): Diagnostic[] {
   const span = ctx.trainSettingSpans.get("n_critic");
   if (!span) return [];
   if (criticOnlySteps(ctx.train.steps, ctx.nets).length) return [];
+  if (!ctx.nets.some((n) => n.role === "discriminator")) {
+    return [
+      diag("GAN4002", "`n_critic` is set, but no GAN criterion is applied to any net's output, so no net is a critic", span, {
+        hint: "write the critic's loss with a criterion, e.g. `wgan(D(x), real)` and `wgan(D(fake), fake)`, not `mean(D(x))`",
+      }),
+    ];
+  }
   return [
     diag("GAN4009", "`n_critic` is set, but no step updates only critics", span, {
       hint: "n_critic repeats the steps that update discriminators/critics; a net is a critic when a GAN criterion (wgan, lsgan, …) is applied to its output",

@@ -1,4 +1,5 @@
 // Binding a call to a table entry (an optimizer, schedule or initialiser) and its arguments.
+import { emptyRecord } from "../names.js";
 import type { Arg, Expr, Span } from "../../dsl/ast.js";
 import { type Diagnostic, diag, didYouMeanHint } from "../../dsl/diagnostics.js";
 import { type ArgSpec, type Env, type Value, bindArgs } from "../values.js";
@@ -29,7 +30,7 @@ export function bindCall(table: Record<string, { args: ArgSpec[] }>, kind: strin
 
 /** The numeric arguments of a bound call, as IR attributes. */
 export function plain(values: Map<string, Value>): Record<string, number> {
-  const o: Record<string, number> = {};
+  const o = emptyRecord<number>();
   for (const [k, v] of values) if (typeof v === "number") o[k] = v;
   return o;
 }

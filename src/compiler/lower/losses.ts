@@ -15,14 +15,16 @@ export interface LossesInput {
   data: IrData;
   size: number;
   diags: Diagnostic[];
+  /** false when the spec has no `data` section (GAN2019 says so once; its domains are not reported one by one) */
+  dataDeclared?: boolean;
 }
 
-export function lowerLosses({ decls, env, nets, sigs, broken, data, size, diags }: LossesInput): { graph: LossGraph; losses: Map<string, IrLoss> } {
+export function lowerLosses({ decls, env, nets, sigs, broken, data, size, diags, dataDeclared = true }: LossesInput): { graph: LossGraph; losses: Map<string, IrLoss> } {
   // applying a net to a training-size image it does not accept says nothing more than
   // checkTrainingSize's GAN3008
   const sizeRejected = new Set(nets.filter((n) => n.input.kind === "image" && !accepts(n, size)).map((n) => n.name));
   const graph = new LossGraph();
-  const lctx: LossContext = { env, nets: sigs, broken, sizeRejected, domains: new Map(data.domains.map((x) => [x.name, x.channels])), size, diags };
+  const lctx: LossContext = { env, nets: sigs, broken, sizeRejected, domains: new Map(data.domains.map((x) => [x.name, x.channels])), size, diags, noData: !dataDeclared };
   const losses = new Map<string, IrLoss>();
   for (const [name, decl] of decls) losses.set(name, buildLoss(decl, graph, lctx));
   return { graph, losses };

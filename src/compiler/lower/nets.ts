@@ -1,8 +1,9 @@
 // The `nets` section: each instance of a network, elaborated at the training size into an IrNet.
-import type { BlockDecl, NetInstance, NetworkDecl, Span } from "../../dsl/ast.js";
-import { type Diagnostic, diag, didYouMeanHint, hasErrors } from "../../dsl/diagnostics.js";
+import { emptyRecord } from "../names.js";
+import type { BlockDecl, Layer, NetInstance, NetworkDecl, Span } from "../../dsl/ast.js";
+import { type Diagnostic, type Related, diag, didYouMeanHint, hasErrors } from "../../dsl/diagnostics.js";
 import { type ElabInput, describeSizes, elaborateNetwork, paramSignature, searchSizes, typeShape } from "../elaborate.js";
-import type { IrInit, IrNet, Scalar } from "../../ir/schema.js";
+import type { IrInit, IrNet, IrNode, Scalar } from "../../ir/schema.js";
 import { irSpan } from "../ir.js";
 import type { NetSig } from "../losses.js";
 import { channels } from "../ops.js";
@@ -66,7 +67,7 @@ export function lowerNets({ instances, networks, blocks, env, size, defaultInit,
       continue;
     }
     const nenv = new Env(env);
-    const args: Record<string, Scalar> = {};
+    const args = emptyRecord<Scalar>();
     for (const [k, v] of bound.values) {
       nenv.set(k, v);
       if (typeof v !== "object") args[k] = v;
@@ -97,6 +98,7 @@ export function lowerNets({ instances, networks, blocks, env, size, defaultInit,
         diags.push(
           diag("GAN3005", `network \`${decl.name.name}\` is declared to return ${outShape.kind}[${channels(outShape)}], but its last layer gives ${got.kind}[${channels(got)}]`, decl.output.span, {
             hint: got.kind === outShape.kind ? `make the last layer produce ${channels(outShape)} channels, or declare ${got.kind}[${channels(got)}]` : got.kind === "image" ? "add `global_avg_pool` or `flatten` to get a vector" : undefined,
+            related: outputNote(r.nodes, decl, blocks, `${got.kind}[${channels(got)}]`),
           }),
         );
       }
@@ -123,4 +125,34 @@ export function lowerNets({ instances, networks, blocks, env, size, defaultInit,
     sigs.set(net.name, { name: net.name, input: net.input, output: net.output, nodes: net.nodes, sizesText: sizes.text });
   }
   return { nets, sigs, instanceSpans, broken, sizeErrors };
+}
+
+/**
+ * GAN3005's note: the layer that set the output's channel (or feature) count — walking back
+ * from the last node to the first whose input had another count — or else the last layer.
+ */
+function outputNote(nodes: readonly IrNode[], decl: NetworkDecl, blocks: ReadonlyMap<string, BlockDecl>, got: string): Related[] | undefined {
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const count = (n: IrNode | undefined) => n?.shape[n.shape.length - 1];
+  let n: IrNode | undefined = nodes[nodes.length - 1];
+  while (n && n.inputs.length && count(byId.get(n.inputs[0]!)) === count(n)) n = byId.get(n.inputs[0]!);
+  if (!n || n.op === "input") return undefined;
+  // the AST span of that node's layer call (in the network or in a block it calls)
+  const key = (s: { line: number; col: number; endLine: number; endCol: number }) => `${s.line}:${s.col}:${s.endLine}:${s.endCol}`;
+  const want = key(n.span);
+  const stack: unknown[] = [decl.body, ...[...blocks.values()].map((b) => b.body)];
+  while (stack.length) {
+    const x = stack.pop();
+    if (Array.isArray(x)) {
+      stack.push(...x);
+      continue;
+    }
+    if (!x || typeof x !== "object") continue;
+    const l = x as Layer;
+    if (l.kind === "LayerCall" && key(l.span) === want && l.span.file === n.span.file) {
+      return [{ message: `\`${l.callee.name}\` here sets the output to ${got}`, span: l.span }];
+    }
+    for (const [k, v] of Object.entries(x)) if (k !== "span" && v && typeof v === "object") stack.push(v);
+  }
+  return undefined;
 }

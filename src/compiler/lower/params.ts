@@ -1,8 +1,10 @@
 // `param` declarations: evaluated in order, with `--set` overrides from the command line.
 import type { Expr, Ident } from "../../dsl/ast.js";
 import { type Diagnostic, diag, didYouMeanHint, syntheticSpan } from "../../dsl/diagnostics.js";
+import { numberRangeError } from "../../dsl/lexer.js";
 import { markRootEnv } from "../elaborate.js";
 import type { Scalar } from "../../ir/schema.js";
+import { emptyRecord } from "../names.js";
 import { Env, evaluate } from "../values.js";
 
 /** Parses a `--set` value: numbers, booleans, and anything else as a string. */
@@ -18,8 +20,8 @@ export function parseSetValue(raw: string | number | boolean): Scalar {
 export function lowerParams(params: Map<string, { name: Ident; value: Expr }>, set: Record<string, string | number | boolean>, diags: Diagnostic[], file: string) {
   const env = new Env();
   markRootEnv(env);
-  const values: Record<string, Scalar> = {};
-  const overrides: Record<string, Scalar> = {};
+  const values = emptyRecord<Scalar>();
+  const overrides = emptyRecord<Scalar>();
   const cli = syntheticSpan("<command line>");
   for (const name of Object.keys(set)) {
     if (!params.has(name)) {
@@ -32,8 +34,14 @@ export function lowerParams(params: Map<string, { name: Ident; value: Expr }>, s
   }
   for (const [name, p] of params) {
     let v = evaluate(p.value, env, diags);
-    if (name in set) {
+    if (Object.hasOwn(set, name)) {
       const o = parseSetValue(set[name]!);
+      const range = typeof o === "number" && typeof set[name] === "string" ? numberRangeError(set[name].trim().replace(/^[-+]/, "")) : undefined;
+      if (range || (typeof o === "number" && !Number.isFinite(o))) {
+        diags.push(diag("GAN6002", `\`--set ${name}=${String(set[name])}\`: ${range?.message ?? "the number is out of range"}`, cli, { hint: range?.hint }));
+        env.poison(name);
+        continue;
+      }
       if (v !== undefined && typeof v !== typeof o) {
         diags.push(diag("GAN6002", `\`--set ${name}=${String(set[name])}\`: \`${name}\` is ${typeof v === "number" ? "a number" : typeof v === "boolean" ? "a boolean" : "a string"} (declared at ${file}:${p.name.span.line})`, cli));
       } else {

@@ -78,8 +78,9 @@ describe("the checks do not change their input", () => {
       gradientRouting: ["GAN4003", "GAN4004"],
       untrainedNets: ["GAN4007"],
       unusedLosses: ["GAN4015"],
-      clipTargets: ["GAN4008"],
-      nCritic: ["GAN4009"],
+      clipTargets: ["GAN4002", "GAN4008"],
+      nCritic: ["GAN4002", "GAN4009"],
+      sharedUpdates: ["GAN4010"],
     });
   });
 
