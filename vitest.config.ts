@@ -16,7 +16,7 @@ import { defineConfig } from "vitest/config";
  * webgpu project. When it is not run — not asked for, or no adapter can be created — one line
  * says why (with GANCC_REQUIRE_WEBGPU=1, vitest stops with that reason instead).
  */
-const WEBGPU_TESTS = ["test/runtime/kernels/*.test.ts", "test/runtime/layers.test.ts", "test/runtime/program.test.ts", "test/parity/cyclegan.test.ts"];
+const WEBGPU_TESTS = ["test/runtime/kernels/*.test.ts", "test/runtime/layers.test.ts", "test/runtime/program.test.ts", "test/parity/cyclegan.test.ts", "test/cli/webgpu.test.ts"];
 const CHROMIUM = "/usr/lib/chromium";
 const SWIFTSHADER_ICD = `${CHROMIUM}/vk_swiftshader_icd.json`;
 const HOW = `GANCC_TEST_WEBGPU=1 with Debian's chromium installed (apt-get install chromium: SwiftShader, a software Vulkan driver), or GANCC_TEST_WEBGPU=system on a machine with a GPU`;
