@@ -1,6 +1,7 @@
 /**
  * Fault injection: `gancc train` (specs/tiny.gan, cpu, a checkpoint every iteration) is killed
- * with SIGKILL at seeded random steps of its checkpoint writes — after opening a temporary
+ * with SIGKILL during its checkpoint writes — one run at each step of a checkpoint write in turn,
+ * another at seeded random steps: after opening a temporary
  * file, mid-file, after the fsync, after the rename but before the directory fsync, after it,
  * while pruning old checkpoints (src/io/atomic.ts: GANCC_TEST_KILL_AT) — at least 20 times.
  * Every `--resume` must continue, and the final weights and optimizer state must equal those of
@@ -66,14 +67,14 @@ describe("checkpoint writes killed with SIGKILL", () => {
     // fsync; two manifests: 5 each; pruning: 2), so a draw lands within the first 2–3 checkpoints
     const RANGE = 48;
 
-    /** One run killed `kills` times, then resumed to the end without a kill. */
-    const killedRun = async (name: string, kills: number) => {
+    /** One run killed `kills` times (the k-th process at write step `plan(k)`), then resumed to the end without a kill. */
+    const killedRun = async (name: string, kills: number, plan: (k: number) => number) => {
       const run = join(tmp.dir, name);
       const chainLog = `${log}.${name}`;
       let killed = 0;
       let first = true;
       for (;;) {
-        const killAt = killed < kills ? draw(RANGE) : 0;
+        const killAt = killed < kills ? plan(killed) : 0;
         const env: Record<string, string> = killAt ? { GANCC_TEST_KILL_AT: String(killAt), GANCC_TEST_KILL_IN: "checkpoints", GANCC_TEST_KILL_LOG: chainLog } : {};
         const r = await trainChild(first ? [...spec, "--out", run] : ["--resume", run], env);
         first = false;
@@ -91,12 +92,19 @@ describe("checkpoint writes killed with SIGKILL", () => {
         return { run, killed, log: existsSync(chainLog) ? readFileSync(chainLog, "utf8") : "" };
       }
     };
-    const half = Math.ceil(MIN_KILLS / 2);
-    const [r0, a, b] = await Promise.all([trainChild([...spec, "--out", ref]), killedRun("killed-a", half), killedRun("killed-b", half)]);
+    // run a sweeps: its k-th process is killed at the k-th write step of its first checkpoint
+    // (every step of a checkpoint write, mid-file chunks included, whatever the timing);
+    // run b is killed at seeded random steps, as a user's crashes would fall
+    const SWEEP = 19;
+    const [r0, a, b] = await Promise.all([
+      trainChild([...spec, "--out", ref]),
+      killedRun("killed-a", SWEEP, (k) => k + 1),
+      killedRun("killed-b", Math.ceil(MIN_KILLS / 2), () => draw(RANGE)),
+    ]);
     expect(r0.status, r0.err).toBe(0);
     expect(a.killed + b.killed).toBeGreaterThanOrEqual(MIN_KILLS);
-    // the kills hit every step of a write
-    const what = a.log + b.log;
+    // the sweep alone hits every step of a write
+    const what = a.log;
     for (const step of ["opened", "bytes of", "fsynced /", "renamed (directory not yet fsynced)", "fsynced the directory of", "pruning"]) expect(what, step).toContain(step);
     // including mid-file, with part of the bytes written
     expect([...what.matchAll(/wrote (\d+) of (\d+) bytes/g)].some((m) => Number(m[1]) < Number(m[2])), what).toBe(true);
