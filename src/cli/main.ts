@@ -11,6 +11,7 @@ import { OPS } from "../compiler/ops.js";
 import { LOSS_FUNCTIONS } from "../compiler/losses.js";
 import { INITS, OPTIMIZERS, SCHEDULES } from "../compiler/tables.js";
 import { renderSummary, summarize } from "../compiler/summary.js";
+import { signature } from "../compiler/values.js";
 import { SourceFile, hasErrors } from "../dsl/diagnostics.js";
 import { format } from "../dsl/index.js";
 import { weightsCommand } from "./weights.js";
@@ -153,15 +154,13 @@ program
   .command("ops")
   .description("list the built-in layers, loss functions, optimizers, schedules and initialisers")
   .action(() => {
-    const arg = (a: { name: string; default?: unknown }) =>
-      a.default === undefined ? a.name : `${a.name}: ${typeof a.default === "object" && a.default && "sym" in a.default ? (a.default as { sym: string }).sym : JSON.stringify(a.default)}`;
     const out: string[] = ["Layers:"];
-    for (const [name, op] of Object.entries(OPS)) out.push(`  ${`${name}(${op.args.map(arg).join(", ")}${op.variadic ? ", …" : ""})`.padEnd(72)} ${op.doc}`);
+    for (const [name, op] of Object.entries(OPS)) out.push(`  ${signature(name, op.args, op.variadic).padEnd(72)} ${op.doc}`);
     out.push("", "Loss functions:");
     for (const [name, f] of Object.entries(LOSS_FUNCTIONS)) out.push(`  ${name.padEnd(10)} ${f.doc}`);
     for (const [title, table] of [["Optimizers", OPTIMIZERS], ["Schedules", SCHEDULES], ["Initialisers", INITS]] as const) {
       out.push("", `${title}:`);
-      for (const [name, e] of Object.entries(table)) out.push(`  ${`${name}(${e.args.map(arg).join(", ")})`.padEnd(72)} ${e.doc}`);
+      for (const [name, e] of Object.entries(table)) out.push(`  ${signature(name, e.args).padEnd(72)} ${e.doc}`);
     }
     process.stdout.write(out.join("\n") + "\n");
   });

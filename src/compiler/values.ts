@@ -264,6 +264,23 @@ export interface ArgSpec {
   doc?: string;
 }
 
+/** A value as the language writes it: `"text"`, `reflect`, `3`, `true` (empty for undefined). */
+export function showValue(v: Value | undefined): string {
+  if (v === undefined) return "";
+  if (typeof v === "object") return "sym" in v ? v.sym : v.tensor;
+  return typeof v === "string" ? JSON.stringify(v) : String(v);
+}
+
+/** One parameter of a signature: `stride: 1`, or just the name when it is required. */
+export function showArg(a: ArgSpec): string {
+  return a.default === undefined ? a.name : `${a.name}: ${showValue(a.default)}`;
+}
+
+/** A call's signature, e.g. `conv(filters, kernel, stride: 1, …)` (`gancc ops`, editor hovers and completion). */
+export function signature(name: string, args: readonly ArgSpec[], variadic = false): string {
+  return `${name}(${args.map(showArg).join(", ")}${variadic ? ", …" : ""})`;
+}
+
 export interface Signature {
   /** how the callee is described in messages, e.g. "layer `conv`" */
   what: string;

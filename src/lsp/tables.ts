@@ -2,23 +2,10 @@
 import { LOSS_FUNCTIONS } from "../compiler/losses.js";
 import { OPS } from "../compiler/ops.js";
 import { DATA_SETTINGS, INITS, OPTIMIZERS, SCHEDULES, TRAIN_SETTINGS } from "../compiler/tables.js";
-import type { ArgSpec, Value } from "../compiler/values.js";
+import { type ArgSpec, showValue } from "../compiler/values.js";
 import type { ArgTable } from "./model.js";
 
-export function showValue(v: Value | undefined): string {
-  if (v === undefined) return "";
-  if (typeof v === "object") return "sym" in v ? v.sym : v.tensor;
-  return typeof v === "string" ? JSON.stringify(v) : String(v);
-}
-
-export function showArg(a: ArgSpec): string {
-  return a.default === undefined ? a.name : `${a.name}: ${showValue(a.default)}`;
-}
-
-/** `conv(filters, kernel, stride: 1, …)` */
-export function signature(name: string, args: readonly ArgSpec[], variadic = false): string {
-  return `${name}(${args.map(showArg).join(", ")}${variadic ? ", …" : ""})`;
-}
+export { showValue, signature } from "../compiler/values.js";
 
 const POOL_ARGS: ArgSpec[] = [
   { name: "size", type: "int", min: 0, doc: "images kept (0 = off)" },
