@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // The gancc command line: argument parsing, exit codes and printing only.
 // Exit codes: 0 success, 1 the spec has errors (or fmt --check found changes), 2 usage or I/O error.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { writeFileAtomic } from "../io/atomic.js";
+import { makeDir, writeFileAtomic } from "../io/atomic.js";
 import { Command, CommanderError, Option } from "commander";
 import { emitBindings } from "../compiler/bindings.js";
 import { GANCC_VERSION } from "../compiler/compile.js";
@@ -83,7 +83,7 @@ program
       return;
     }
     try {
-      mkdirSync(o.out, { recursive: true });
+      makeDir(o.out);
     } catch (e) {
       throw new CliError(`cannot create output directory ${o.out}: ${(e as Error).message}`);
     }

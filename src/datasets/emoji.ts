@@ -9,7 +9,8 @@
  * network (emoji_packages.ts installs the packages with npm). data/emoji/ in the repo is
  * `selectDefaultSubset` of it, 64×64 PNGs exactly as the packages ship them.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { makeDir } from "../io/atomic.js";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import sharp from "sharp";
@@ -179,11 +180,11 @@ export async function buildEmojiDataset(o: EmojiBuildOptions): Promise<EmojiBuil
   const { train, test } = splitNames(names, testCount, o.seed ?? 0);
 
   const out = resolve(o.out);
-  mkdirSync(out, { recursive: true });
+  makeDir(out);
   const folders = { trainA: train, trainB: train, testA: test, testB: test } as const;
   for (const f of Object.keys(folders)) {
     rmSync(join(out, f), { recursive: true, force: true });
-    mkdirSync(join(out, f), { recursive: true });
+    makeDir(join(out, f));
   }
   const jobs = (Object.entries(folders) as [keyof typeof folders, string[]][]).flatMap(([f, list]) => list.map((n) => ({ src: join(f.endsWith("A") ? o.dirA : o.dirB, n), dst: join(out, f, n) })));
   let done = 0;

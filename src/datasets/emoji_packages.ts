@@ -8,7 +8,8 @@
  * at a time; failures are DataErrors that say what to do.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { makeDir } from "../io/atomic.js";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { DataError } from "../data/errors.js";
@@ -62,7 +63,7 @@ export async function ensureEmojiPackages(cache: string, o: EnsureEmojiPackagesO
     return dirs;
   }
   try {
-    mkdirSync(cache, { recursive: true });
+    makeDir(cache);
   } catch (e) {
     throw new DataError(`cannot create the package cache folder ${cache}: ${(e as Error).message}`);
   }

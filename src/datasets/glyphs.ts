@@ -27,7 +27,8 @@
  * Speed: glyphs are rendered in atlases of many cells (one librsvg call per atlas, atlases
  * concurrently), cut out of the raw pixels, and encoded to PNG concurrently.
  */
-import { copyFileSync, mkdirSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { makeDir } from "../io/atomic.js";
 import { join, resolve } from "node:path";
 import sharp from "sharp";
 import { Rng } from "../runtime/rng.js";
@@ -548,10 +549,10 @@ export async function buildGlyphDataset(o: GlyphBuildOptions): Promise<GlyphBuil
   const { train, test } = splitGlyphNames(names, testCount, o.seed ?? 0);
 
   const out = resolve(o.out);
-  mkdirSync(out, { recursive: true });
+  makeDir(out);
   for (const f of ["train", "test"]) {
     rmSync(join(out, f), { recursive: true, force: true });
-    mkdirSync(join(out, f), { recursive: true });
+    makeDir(join(out, f));
   }
   const jobs = [...train.map((n) => ({ n, dst: join(out, "train", n) })), ...test.map((n) => ({ n, dst: join(out, "test", n) }))];
   let done = 0;

@@ -74,18 +74,21 @@ export function fsyncDir(dir: string): void {
  * mkdir -p, one level at a time, fsyncing the parent of each directory created; returns the
  * topmost directory created, if any. (Node's own `mkdirSync(…, { recursive: true })` loops
  * forever on /proc, where mkdir fails with ENOENT under an existing parent; here that is an
- * error.)
+ * error.) Like `mkdir -p`, an existing file at `dir` is an error (EEXIST).
  */
 export function makeDir(dir: string): string | undefined {
   const missing: string[] = [];
   for (let d = resolve(dir); ; d = dirname(d)) {
+    let isDir: boolean;
     try {
-      statSync(d);
-      break;
+      isDir = statSync(d).isDirectory();
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "ENOENT" || dirname(d) === d) throw e;
       missing.push(d);
+      continue;
     }
+    if (!isDir) throw Object.assign(new Error(`EEXIST: file already exists and is not a directory, mkdir '${d}'`), { code: "EEXIST", path: d });
+    break;
   }
   for (const d of missing.reverse()) {
     try {

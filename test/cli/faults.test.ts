@@ -94,3 +94,18 @@ describe("gancc train: --out and --config faults", () => {
     expect(r.err).toContain(`${cfg}:2:6: error [UNRESOLVED_ALIAS]`);
   });
 });
+
+describe("gancc compile: -o faults", () => {
+  it("-o under /proc or at an existing file exits 2 at once with a message (the one mkdir, no endless loop)", () => {
+    const t0 = Date.now();
+    const p = gancc("compile", "specs/tiny.gan", "-o", "/proc/gancc-nope/build");
+    expect(p.code).toBe(2);
+    expect(p.err).toContain("cannot create output directory /proc/gancc-nope/build");
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    const file = join(tmp.dir, "a-file");
+    writeFileSync(file, "x");
+    const f = gancc("compile", "specs/tiny.gan", "-o", file);
+    expect(f.code).toBe(2);
+    expect(f.err).toMatch(/cannot create output directory .*a-file: EEXIST/);
+  });
+});

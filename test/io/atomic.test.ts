@@ -85,6 +85,7 @@ describe("makeDir", () => {
     expect(Date.now() - t0).toBeLessThan(2000);
     writeFileSync(join(dir, "plain"), "x");
     expect(() => makeDir(join(dir, "plain", "sub"))).toThrow(/ENOTDIR/);
+    expect(() => makeDir(join(dir, "plain"))).toThrow(/EEXIST/); // like mkdir -p
   });
 });
 
