@@ -19,7 +19,7 @@ import { readFileSync } from "node:fs";
 import type * as tf from "@tensorflow/tfjs";
 import { compileSource, type CompileOptions, type CompileResult } from "./compiler/compile.js";
 import type { Ir } from "./ir/schema.js";
-import { loadSpecOrIr } from "./compiler/load.js";
+import { isIrPath, loadSpecOrIr } from "./compiler/load.js";
 import { renderDiagnostics, type Diagnostic } from "./dsl/diagnostics.js";
 import { selectBackend, type BackendKind, type BackendSelection } from "./runtime/backend.js";
 import { imageFileToTensor, tensorToPng } from "./apply/images.js";
@@ -39,7 +39,7 @@ export { importTorchNet, exportTorchNet, loadWeights, saveWeights, WeightsError 
 export { readSafetensorsFile, writeSafetensorsFile } from "./io/safetensors.js";
 export { selectBackend, type BackendKind } from "./runtime/backend.js";
 export { readIr, validateIr } from "./ir/validate.js";
-export { loadSpecOrIr, FileReadError, type LoadedSource } from "./compiler/load.js";
+export { loadSpecOrIr, FileReadError, SourceOptionsError, type LoadedSource } from "./compiler/load.js";
 export { loadTrained, TrainedModelError, type TrainedModel } from "./apply/trained.js";
 export { translateFolder, TranslateError, type TranslateFolderOptions, type TranslateFolderResult } from "./apply/translate.js";
 export { readTorchStateDict, writeTorchStateDict, TorchFileError } from "./io/torch_files.js";
@@ -72,10 +72,11 @@ export function createModel(ir: Ir, opts: ModelOptions = {}): Model {
 /**
  * A model from a path: a gancc weights file (with its IR) or a run directory (its final weights,
  * else its latest checkpoint), trained; or a `.gan` spec / IR `.json`, freshly initialised.
- * Throws FileReadError, TrainedModelError or WeightsError, or an Error listing a spec's errors.
+ * Throws FileReadError, SourceOptionsError, TrainedModelError or WeightsError, or an Error listing
+ * a spec's errors.
  */
 export async function loadModel(path: string, opts: { nets?: string[]; set?: CompileOptions["set"] } = {}): Promise<Model> {
-  if (path.endsWith(".json") || path.endsWith(".gan")) {
+  if (isIrPath(path) || path.endsWith(".gan")) {
     const r = loadSpecOrIr(path, { set: opts.set });
     if (!r.ir) throw new Error(r.error ?? renderDiagnostics(r.diagnostics, new Map(r.source ? [[r.source.path, r.source]] : []), { color: false }));
     return new Model(r.ir, { nets: opts.nets });

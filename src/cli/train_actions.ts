@@ -3,7 +3,7 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Ir } from "../ir/schema.js";
-import { loadSpecOrIr } from "../compiler/load.js";
+import { SourceOptionsError, loadSpecOrIr } from "../compiler/load.js";
 import { BackendUnavailableError, selectBackend, type BackendKind } from "../runtime/backend.js";
 import { TranslateError, translateFolder } from "../apply/translate.js";
 import { ConfigError, parseRunConfig, type RunConfig } from "../train/config.js";
@@ -15,7 +15,7 @@ import { CliError, asUsageError, readText, report } from "./common.js";
 
 /** A spec (.gan, compiled with --set; diagnostics printed) or an IR file (.json, written by `gancc compile`). */
 function loadSource(path: string, set: Record<string, string | number | boolean>): { ir: Ir; specText?: string } {
-  const r = asUsageError(() => loadSpecOrIr(path, { set }));
+  const r = asUsageError(() => loadSpecOrIr(path, { set }), [SourceOptionsError]);
   if (r.error !== undefined) throw new CliError(r.error);
   if (r.source) report(r.diagnostics, r.source, {});
   if (!r.ir) throw new TrainError(`${path} has errors (above); nothing was trained`, 1);

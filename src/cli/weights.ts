@@ -7,7 +7,7 @@
 import { basename, resolve } from "node:path";
 import { Command, Option } from "commander";
 import type { Ir, IrNet } from "../ir/schema.js";
-import { isIrPath, loadSpecOrIr } from "../compiler/load.js";
+import { SourceOptionsError, loadSpecOrIr } from "../compiler/load.js";
 import { renderDiagnostics } from "../dsl/diagnostics.js";
 import {
   numel,
@@ -92,8 +92,7 @@ function fmtBytes(n: number): string {
  * file. Undefined when the spec or IR has errors (already reported; the caller exits 1).
  */
 export function loadIrArg(path: string, o: { set?: Record<string, string>; size?: number }, io: CliIO): Ir | undefined {
-  const r = asUsageError(() => loadSpecOrIr(path, { set: o.set, size: o.size }));
-  if (isIrPath(path) && r.error !== undefined && (Object.keys(o.set ?? {}).length || o.size !== undefined)) throw new CliError(r.error);
+  const r = asUsageError(() => loadSpecOrIr(path, { set: o.set, size: o.size }), [SourceOptionsError]);
   if (r.error !== undefined) io.stderr(`gancc: ${r.error}\n`);
   if (r.diagnostics.length && r.source) {
     const color = io.color ?? (io === processIO && process.stderr.isTTY && !process.env.NO_COLOR);

@@ -19,7 +19,7 @@ export interface LoadedSource {
   diagnostics: Diagnostic[];
   /** the spec as a source file, for rendering `diagnostics` */
   source?: SourceFile;
-  /** why an IR file cannot be used */
+  /** why an IR file cannot be used (it is not valid JSON, not a valid IR, another version) */
   error?: string;
 }
 
@@ -28,21 +28,28 @@ export function isIrPath(path: string): boolean {
 }
 
 /**
- * Loads a spec or an IR file. `--set`/`--size` apply to specs only: with an IR file they are an
- * error (returned in `error`), since its parameters are already compiled in. A file that cannot
- * be read throws FileReadError.
+ * Loads a spec or an IR file. A file that cannot be read throws FileReadError; `--set`/`--size`
+ * with an IR file (whose parameters are already compiled in) throw SourceOptionsError.
  */
 export function loadSpecOrIr(path: string, opts: CompileOptions = {}): LoadedSource {
   const text = readTextFile(path);
   if (isIrPath(path)) {
     if (Object.keys(opts.set ?? {}).length || opts.size !== undefined) {
-      return { diagnostics: [], error: `--set cannot change an IR file: ${path} is already compiled, and --set and --size apply to .gan specs (pass its .gan spec, or compile it again with --set)` };
+      throw new SourceOptionsError(`--set cannot change an IR file: ${path} is already compiled, and --set and --size apply to .gan specs (pass its .gan spec, or compile it again with --set)`);
     }
     const r = readIr(text, path);
     return r.ir ? { ir: r.ir, diagnostics: [] } : { diagnostics: [], error: r.error ?? `${path} is not a gancc IR file` };
   }
   const r = compileSource(text, path, opts);
   return { ir: r.ir && !hasErrors(r.diagnostics) ? r.ir : undefined, specText: text, diagnostics: r.diagnostics, source: r.source };
+}
+
+/** Options that do not apply to what was given (`--set` or `--size` with an IR file). */
+export class SourceOptionsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SourceOptionsError";
+  }
 }
 
 /** A file the user named cannot be read; the message names it and why. */
