@@ -1,18 +1,14 @@
 // End-to-end CLI behaviour: exit codes, rendered vs JSON diagnostics, written files.
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { readIr } from "../../src/ir/validate.js";
+import { gancc } from "./gancc.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "gancc-cli-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function gancc(...args: string[]) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
 
 describe("gancc CLI", () => {
   it("check: exit 0 on a good spec", () => {

@@ -1,10 +1,10 @@
 // Exit codes and messages for usage errors and bad run directories through the CLI (issue 13):
 // README promises 0 ok, 1 spec/data errors, 2 usage or I/O, 130 interrupted, 70 internal.
-import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeUnpaired, tempDir } from "../data/fixtures.js";
+import { ganccWithin } from "./gancc.js";
 
 let tmp: ReturnType<typeof tempDir>;
 let data: string;
@@ -15,10 +15,7 @@ beforeAll(async () => {
 });
 afterAll(() => tmp.cleanup());
 
-function gancc(...args: string[]) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" }, timeout: 60_000 });
-  return { code: r.status, signal: r.signal, out: r.stdout, err: r.stderr };
-}
+const gancc = (...args: string[]) => ganccWithin(60_000, ...args);
 
 describe("usage errors exit 2 everywhere", () => {
   it.each([

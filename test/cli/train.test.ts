@@ -1,9 +1,9 @@
 // `gancc train` and `gancc translate` end to end through the CLI (tiny spec, tiny data, wasm).
-import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeUnpaired, tempDir } from "../data/fixtures.js";
+import { gancc } from "./gancc.js";
 
 let tmp: ReturnType<typeof tempDir>;
 let data: string;
@@ -15,10 +15,6 @@ beforeAll(async () => {
 });
 afterAll(() => tmp.cleanup());
 
-function gancc(...args: string[]) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
 const SMALL = ["--set", "nf=2", "--set", "size=8"];
 
 describe("gancc train / translate (CLI)", () => {

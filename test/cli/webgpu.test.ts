@@ -1,18 +1,14 @@
 // `--backend webgpu` through the CLI (train, translate) and the API (useBackend). Runs in the
 // "webgpu" vitest project only (GANCC_TEST_WEBGPU, see vitest.config.ts), whose environment
 // points the Vulkan loader at a WebGPU driver; the child processes inherit it.
-import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeUnpaired, tempDir } from "../data/fixtures.js";
+import { gancc } from "./gancc.js";
 
 const ON_WEBGPU = process.env.GANCC_TEST_BACKENDS === "webgpu";
 
-function gancc(...args: string[]) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
 
 describe.runIf(ON_WEBGPU)("--backend webgpu: train, translate, API", () => {
   let tmp: ReturnType<typeof tempDir>;
@@ -40,8 +36,8 @@ describe.runIf(ON_WEBGPU)("--backend webgpu: train, translate, API", () => {
   }, 600_000);
 
   it("the API: useBackend(\"webgpu\") selects it and names the adapter", async () => {
-    const gancc = await import("../../src/index.js");
-    const b = await gancc.useBackend("webgpu");
+    const api = await import("../../src/index.js");
+    const b = await api.useBackend("webgpu");
     expect(b.name).toBe("webgpu");
     expect(b.reason).toMatch(/webgpu via Dawn on .+/);
   });
