@@ -23,8 +23,10 @@ const ALLOWED: Record<string, string[]> = {
   train: ["report", "data", "runtime", "io", "compiler", "ir", "dsl"],
   apply: ["train", "report", "data", "runtime", "io", "compiler", "ir", "dsl"],
   lsp: ["compiler", "ir", "dsl"],
-  cli: ["lsp", "apply", "train", "report", "data", "datasets", "runtime", "io", "compiler", "ir", "dsl"],
-  index: ["apply", "train", "report", "data", "datasets", "runtime", "io", "compiler", "ir", "dsl"],
+  torch: ["train", "report", "data", "runtime", "io", "compiler", "ir", "dsl"],
+  export: ["apply", "train", "report", "data", "runtime", "io", "compiler", "ir", "dsl"],
+  cli: ["export", "torch", "lsp", "apply", "train", "report", "data", "datasets", "runtime", "io", "compiler", "ir", "dsl"],
+  index: ["export", "torch", "apply", "train", "report", "data", "datasets", "runtime", "io", "compiler", "ir", "dsl"],
 };
 
 /** Rooms that handle files, images and numbers on the host, never tensors. */
