@@ -24,6 +24,7 @@ import {
   describeAdapter,
   probeWebgpu,
   registerWebgpuBackend,
+  probeWebgpuQuietly,
   vulkanLoaderFound,
   webgpuUnavailableMessage,
   type WebgpuAdapterDescription,
@@ -215,6 +216,15 @@ async function selectWebgpu(explicit: boolean): Promise<BackendSelection | { err
   if (!explicit && !vulkanLoaderFound()) {
     const why = "no Vulkan loader (libvulkan.so.1) found";
     return { error: why, message: why };
+  }
+  if (!explicit) {
+    // quiet first: Dawn and Mesa print to stderr while enumerating adapters (see probeWebgpuQuietly)
+    const q = await probeWebgpuQuietly();
+    if (!q.ok) return { error: q.why, message: q.why };
+    if (q.adapter.software) {
+      const why = `only a software adapter (${describeAdapter(q.adapter)}); --backend webgpu uses it`;
+      return { error: why, message: why };
+    }
   }
   const p = await probeWebgpu();
   if (!p.ok) return { error: p.why, message: webgpuUnavailableMessage(p) };

@@ -16,8 +16,11 @@
  * In Node, tfjs-backend-webgpu cannot read tensors synchronously (`dataSync()` goes through
  * `OffscreenCanvas`, which Node lacks): use `await t.data()`.
  */
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 
 /** What the adapter says about itself (WebGPU `GPUAdapterInfo`, plus whether it is software). */
@@ -115,6 +118,49 @@ export function vulkanLoaderFound(env: NodeJS.ProcessEnv = process.env): boolean
     "/usr/local/lib",
   ];
   return dirs.some((d) => existsSync(path.join(d, "libvulkan.so.1")));
+}
+
+/** What a probe in a child process saw: a hardware or software adapter, or why none. */
+export type QuietProbe = { ok: true; adapter: WebgpuAdapterDescription } | { ok: false; why: string };
+
+/**
+ * Asks Dawn for an adapter in a child process whose stderr is discarded. Where Mesa's Vulkan
+ * drivers are installed without a GPU (Debian pulls them in with python3-torch, for example),
+ * Dawn and the drivers print warnings straight to the process's stderr while enumerating
+ * adapters ("XDG_RUNTIME_DIR is invalid", "Vulkan shaderUniform*ArrayDynamicIndexing
+ * required"), which no JavaScript code can intercept. `auto` asks here first, so a machine
+ * without a usable hardware adapter stays quiet; only when one is found is Dawn loaded
+ * in-process. Costs one Node start (~0.1–0.3 s), paid by `auto` only.
+ */
+export function probeWebgpuQuietly(packageName = WEBGPU_PACKAGE, timeoutMs = 30_000): Promise<QuietProbe> {
+  let url: string;
+  try {
+    url = pathToFileURL(createRequire(import.meta.url).resolve(packageName)).href;
+  } catch {
+    return Promise.resolve({ ok: false, why: `the optional package '${packageName}' (Dawn for Node) is not installed` });
+  }
+  const script =
+    `const d = await import(${JSON.stringify(url)}); const a = await d.create([]).requestAdapter({ powerPreference: "high-performance" });` +
+    `const i = a ? (a.info ?? {}) : null;` +
+    `process.stdout.write(JSON.stringify(i ? { vendor: i.vendor ?? "", architecture: i.architecture ?? "", device: i.device ?? "", description: i.description ?? "", isFallbackAdapter: Boolean(i.isFallbackAdapter ?? a.isFallbackAdapter) } : null));` +
+    `process.exit(0);`;
+  return new Promise((resolveProbe) => {
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "ignore"], timeout: timeoutMs });
+    let out = "";
+    child.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
+    child.on("error", (e) => resolveProbe({ ok: false, why: `the adapter probe could not start: ${errMessage(e)}` }));
+    child.on("close", (code, signal) => {
+      let info: Omit<WebgpuAdapterDescription, "software"> | null | undefined;
+      try {
+        info = JSON.parse(out) as typeof info;
+      } catch {
+        info = undefined;
+      }
+      if (info === undefined) resolveProbe({ ok: false, why: `the adapter probe ${signal ? `was stopped (${signal})` : `exited ${code}`} without an answer` });
+      else if (info === null) resolveProbe({ ok: false, why: "Dawn found no WebGPU adapter (no Vulkan, Metal or D3D12 device)" });
+      else resolveProbe({ ok: true, adapter: { ...info, software: isSoftwareAdapter(info) } });
+    });
+  });
 }
 
 interface WebgpuState {
