@@ -142,12 +142,12 @@ export function probeWebgpuQuietly(packageName = WEBGPU_PACKAGE, timeoutMs = 30_
   const script =
     `const d = await import(${JSON.stringify(url)}); const a = await d.create([]).requestAdapter({ powerPreference: "high-performance" });` +
     `const i = a ? (a.info ?? {}) : null;` +
-    `process.stdout.write(JSON.stringify(i ? { vendor: i.vendor ?? "", architecture: i.architecture ?? "", device: i.device ?? "", description: i.description ?? "", isFallbackAdapter: Boolean(i.isFallbackAdapter ?? a.isFallbackAdapter) } : null));` +
-    `process.exit(0);`;
+    `process.send(JSON.stringify(i ? { vendor: i.vendor ?? "", architecture: i.architecture ?? "", device: i.device ?? "", description: i.description ?? "", isFallbackAdapter: Boolean(i.isFallbackAdapter ?? a.isFallbackAdapter) } : null), () => process.exit(0));`;
   return new Promise((resolveProbe) => {
-    const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "ignore"], timeout: timeoutMs });
+    // the answer comes over the IPC channel; stdout and stderr (the drivers' noise) are discarded
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "ignore", "ignore", "ipc"], timeout: timeoutMs });
     let out = "";
-    child.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
+    child.on("message", (m) => (out = String(m)));
     child.on("error", (e) => resolveProbe({ ok: false, why: `the adapter probe could not start: ${errMessage(e)}` }));
     child.on("close", (code, signal) => {
       let info: Omit<WebgpuAdapterDescription, "software"> | null | undefined;
