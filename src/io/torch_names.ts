@@ -137,7 +137,8 @@ function torchToGanccPerm(p: GanccParamSpec): number[] | null {
   return null;
 }
 
-function ganccToTorchPerm(p: GanccParamSpec): number[] | null {
+/** The permutation taking a gancc tensor to torch layout (out dim j = in dim perm[j]), or null (also used by src/torch's nets.py table). */
+export function ganccToTorchPerm(p: GanccParamSpec): number[] | null {
   if (p.role !== "kernel") return null;
   if (p.op === "conv" || p.op === "conv_transpose") return [3, 2, 0, 1];
   if (p.op === "linear") return [1, 0];

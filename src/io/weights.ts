@@ -130,6 +130,26 @@ export function irParamSpecs(net: IrNet): GanccParamSpec[] {
  * (conv-transposes), model.26 (last conv); PatchGAN gives model.0, 2, 5, 8, 11.
  */
 export function torchNames(net: IrNet, prefix = "model."): Map<string, string> {
+  const modulePath = torchModulePaths(net);
+  const leaf = ROLE_TO_TORCH;
+  const out = new Map<string, string>();
+  for (const n of net.nodes) {
+    for (const p of n.params) {
+      const role = p.slice(p.lastIndexOf("/") + 1) as GanccParamRole;
+      out.set(p, `${prefix}${modulePath.get(n.id)}.${leaf[role] ?? role}`);
+    }
+  }
+  return out;
+}
+
+/**
+ * The module path of every layer node under the net's nn.Sequential (the naming torchNames
+ * describes), e.g. "1", "10.conv_block.5"; the input node and the add / concat that close a
+ * residual or skip block have none (the block's path is the common prefix of its body's paths).
+ * The PyTorch code generator (src/torch) builds nets.py's module tree from it, so nets.py's
+ * state_dict keys are torchNames' by construction.
+ */
+export function torchModulePaths(net: IrNet): Map<string, string> {
   // the scopes that residual / skip wrappers close: "G_AB/res1" -> its wrapper node
   const wrappers = new Map<string, { kind: "residual" | "skip"; id: string }>();
   for (const n of net.nodes) {
@@ -169,15 +189,7 @@ export function torchNames(net: IrNet, prefix = "model."): Map<string, string> {
     const c = stack[stack.length - 1]!;
     modulePath.set(n.id, `${c.path}${c.next++}`);
   }
-  const leaf = ROLE_TO_TORCH;
-  const out = new Map<string, string>();
-  for (const n of net.nodes) {
-    for (const p of n.params) {
-      const role = p.slice(p.lastIndexOf("/") + 1) as GanccParamRole;
-      out.set(p, `${prefix}${modulePath.get(n.id)}.${leaf[role] ?? role}`);
-    }
-  }
-  return out;
+  return modulePath;
 }
 
 /** A state_dict shape template for exportTorch: the torchNames keys with their torch shapes. */
@@ -227,7 +239,7 @@ function reorderRows(data: Float32Array, out: number, [h, w, c]: [number, number
   return res;
 }
 
-function linearFixes(net: IrNet): Map<string, [number, number, number]> {
+export function linearFixes(net: IrNet): Map<string, [number, number, number]> {
   const fixes = new Map<string, [number, number, number]>();
   for (const n of net.nodes) {
     if (n.op !== "linear") continue;
