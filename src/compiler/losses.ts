@@ -27,7 +27,7 @@ export const LOSS_FUNCTIONS: Record<string, { args: number | "2+"; doc: string }
   l1: { args: 2, doc: "mean absolute error between two tensors of the same shape" },
   mse: { args: 2, doc: "mean squared error between two tensors of the same shape" },
   l2: { args: 2, doc: "same as mse" },
-  bce: { args: 2, doc: "binary cross-entropy with logits; the second argument is a tensor of targets, `real` (1) or `fake` (0)" },
+  bce: { args: 2, doc: "binary cross-entropy with logits; the second argument is a tensor of targets, a constant label in [0, 1] (a classifier's `bce(C(B), 1)`), or `real` (1) / `fake` (0)" },
   lsgan: { args: 2, doc: "least-squares GAN criterion: mse against 1 (`real`) or 0 (`fake`) over the whole output" },
   vanilla: { args: 2, doc: "original GAN criterion: bce with logits against 1 (`real`) or 0 (`fake`)" },
   wgan: { args: 2, doc: "Wasserstein criterion: −mean(x) for `real`, +mean(x) for `fake`" },
@@ -296,6 +296,8 @@ function call(e: Expr & { kind: "Call" }, g: LossGraph, ctx: LossContext): LVal 
       if (fname === "bce" && vals[1]!.kind === "target") {
         return { kind: "tensor", v: g.add("bce", [a], { target: (vals[1] as { which: string }).which }, [], e.span) };
       }
+      const label = vals[1]!;
+      if (fname === "bce" && label.kind === "const") return constantLabel(a, label.value, e, g, ctx);
       const b = tensorArg(1);
       if (!b) return undefined;
       if (a.shape.join() !== b.shape.join()) {
@@ -349,6 +351,24 @@ function call(e: Expr & { kind: "Call" }, g: LossGraph, ctx: LossContext): LVal 
     }
   }
   throw new Error(`internal: loss function ${fname} has no case`);
+}
+
+/**
+ * `bce(x, 0.9)`: one label for every element of x (a classifier's class, or a smoothed GAN
+ * label). Lowered as `bce(x, const)`: the scalar broadcasts over x in every engine, so the
+ * IR needs no new op or attribute; only a label in [0, 1] is a probability.
+ */
+function constantLabel(x: IrValue, label: number, e: Expr & { kind: "Call" }, g: LossGraph, ctx: LossContext): LVal | undefined {
+  if (!(label >= 0 && label <= 1)) {
+    ctx.diags.push(
+      diag("GAN4017", `the label of \`bce\` is ${label}, but a label is a probability in [0, 1]`, e.args[1]!.value.span, {
+        hint: "use 1 for the positive class and 0 for the negative one (or e.g. 0.9 for a smoothed label)",
+      }),
+    );
+    return undefined;
+  }
+  const t = g.add("const", [], { value: label }, [], e.args[1]!.value.span, []);
+  return { kind: "tensor", v: g.add("bce", [x, t], {}, [], e.span) };
 }
 
 function applyNet(net: NetSig, e: Expr & { kind: "Call" }, vals: LVal[], g: LossGraph, ctx: LossContext): LVal | undefined {

@@ -81,6 +81,7 @@ export const CODES = {
   GAN4014: { severity: "error", title: "loss is not a scalar" },
   GAN4015: { severity: "warning", title: "loss is never used by a step" },
   GAN4016: { severity: "error", title: "invalid schedule" },
+  GAN4017: { severity: "error", title: "label outside [0, 1]" },
   // 5xxx — data and runtime
   GAN5001: { severity: "error", title: "data folder missing or empty" },
   GAN5002: { severity: "warning", title: "unreadable image skipped" },

@@ -140,7 +140,11 @@ export const IrValueSchema = Type.Object(
   {
     /** "v0", "v1", ... */
     id: Type.String({ pattern: "^v[0-9]+$" }),
-    /** "domain" | "apply" | "l1" | "mse" | "bce" | a GAN criterion | ... | "const" | "add" | "mul" | ... */
+    /**
+     * "domain" | "apply" | "l1" | "mse" | "bce" | a GAN criterion | ... | "const" | "add" | "mul" | ...
+     * `bce` has one input and `attrs.target` ("real" = 1, "fake" = 0), or two: the logits and the
+     * targets, of the same shape or a scalar `const` label that broadcasts (`bce(C(B), 1)`).
+     */
     op: Type.String(),
     inputs: Strings,
     attrs: AttrsSchema,

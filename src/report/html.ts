@@ -257,6 +257,20 @@ function lossTable(records: readonly MetricsRecord[], groups: readonly LossGroup
   );
 }
 
+/**
+ * The held-out evaluation, one row per evaluation (records without `lr`: the test-split L1,
+ * style scores, …), so measures can be read side by side per epoch; "—" where one is missing.
+ */
+function evaluationTable(records: readonly MetricsRecord[]): string {
+  const evals = records.filter((r) => r.lr === undefined);
+  if (evals.length === 0) return "";
+  const terms: string[] = [];
+  for (const r of evals) for (const k of Object.keys(r.losses)) if (!terms.includes(k)) terms.push(k);
+  const head = `<tr><th>epoch</th><th>iteration</th>${terms.map((t) => `<th><code>${escapeHtml(t)}</code></th>`).join("")}</tr>`;
+  const rows = evals.map((r) => `<tr><td class="num">${r.epoch}</td><td class="num">${r.iteration}</td>${terms.map((t) => `<td class="num">${r.losses[t] === undefined ? "—" : num(r.losses[t])}</td>`).join("")}</tr>`);
+  return `<h2 id="heldout">Held-out evaluation per epoch</h2>\n<table class="losses heldout">\n${head}\n${rows.join("\n")}\n</table>`;
+}
+
 function gridFigure(g: SampleGridRef, base: string | undefined): string {
   const L = g.layout;
   const pct = (v: number) => `${((v / L.width) * 100).toFixed(4)}%`;
@@ -305,6 +319,7 @@ export function renderRunReport(info: RunReportInfo, runDir?: string): string {
     `<div class="charts">\n${curvesSection(info, groups, runDir)}\n</div>`,
     `<h2 id="losses">Latest losses</h2>`,
     lossTable(records, groups),
+    evaluationTable(records),
     `<h2 id="samples">Samples</h2>`,
     samplesSection(info.samples ?? [], runDir),
     info.config !== undefined ? `<h2 id="config">Config</h2>\n<pre>${escapeHtml(jsonText(info.config))}</pre>` : "",

@@ -84,7 +84,8 @@ describe("editors/gan.tmLanguage.json", () => {
       expect(new Set(commentTokens.map((t) => t.line)).size).toBe(commentLines);
       expect(tokens.filter((t) => t.scopes.includes("string.quoted.double.gan"))).toEqual([]); // quotes only appear in comments
       expect(scopesOf(tokens, "true").concat(scopesOf(tokens, "false")).every((s) => s === "constant.language.boolean.gan")).toBe(true);
-      expect(new Set(scopesOf(tokens, "real"))).toEqual(new Set(["constant.language.target.gan"]));
+      // GAN targets, where the spec has any (the domain classifier uses numeric labels)
+      if (/\breal\b/.test(code)) expect(new Set(scopesOf(tokens, "real"))).toEqual(new Set(["constant.language.target.gan"]));
     });
   }
 
