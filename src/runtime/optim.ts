@@ -15,6 +15,15 @@
  *
  * State ("slots") is named `<variable>/<slot>` and round-trips through `state()`/`loadState()`
  * for checkpoints, together with the step count.
+ *
+ * Two implementations of each rule, same formulas:
+ *   - flat (cpu and wasm, the default there): all slots of all parameters live in ONE
+ *     Float32Array outside the backend (on wasm: outside the 4 GiB heap), and each parameter is
+ *     updated by one fused loop that reads its value and gradient in place (the wasm heap
+ *     itself, no copy), updates its slots in place and writes the new value straight into a fresh
+ *     backend buffer — one pass over memory instead of ~12 tensor ops, allocations and kernel
+ *     dispatches per variable.  Arithmetic in float64, stored as float32.
+ *   - tensor ops (every other backend, e.g. webgpu, whose data cannot be read synchronously).
  */
 import * as tf from "@tensorflow/tfjs";
 import type { IrOptimizer } from "../ir/schema.js";
@@ -28,6 +37,8 @@ interface Rule {
   slots: (o: IrOptimizer) => string[];
   /** returns the new parameter value and new slot values (same order as slots) */
   update(p: tf.Tensor, g: tf.Tensor, s: tf.Tensor[], o: IrOptimizer, lr: number, t: number): [tf.Tensor, tf.Tensor[]];
+  /** the same update on flat arrays: slots `s` in place, the new parameter value into `out` */
+  flat(p: Float32Array, g: Float32Array, s: Float32Array[], out: Float32Array, o: IrOptimizer, lr: number, t: number): void;
 }
 
 export const OPTIMIZER_RULES: Record<IrOptimizer["kind"], Rule> = {
@@ -42,6 +53,19 @@ export const OPTIMIZER_RULES: Record<IrOptimizer["kind"], Rule> = {
       const p1 = tf.sub(p, tf.mul(tf.div(m1, denom), lr / (1 - b1 ** t)));
       return [p1, [m1, v1]];
     },
+    flat(p, g, [m, v], out, o, lr, t) {
+      const [b1, b2, eps, wd] = [o.beta1 ?? 0.9, o.beta2 ?? 0.999, o.eps ?? 1e-8, o.weight_decay ?? 0];
+      const step = lr / (1 - b1 ** t);
+      const bc2 = Math.sqrt(1 - b2 ** t);
+      for (let i = 0; i < p.length; i++) {
+        const gi = wd ? g[i]! + wd * p[i]! : g[i]!;
+        const mi = b1 * m![i]! + (1 - b1) * gi;
+        const vi = b2 * v![i]! + (1 - b2) * gi * gi;
+        m![i] = mi;
+        v![i] = vi;
+        out[i] = p[i]! - (mi / (Math.sqrt(vi) / bc2 + eps)) * step;
+      }
+    },
   },
   rmsprop: {
     slots: (o) => ((o.momentum ?? 0) > 0 ? ["v", "b"] : ["v"]),
@@ -55,6 +79,20 @@ export const OPTIMIZER_RULES: Record<IrOptimizer["kind"], Rule> = {
       }
       return [tf.sub(p, tf.mul(step, lr)), [v1]];
     },
+    flat(p, g, [v, b], out, o, lr) {
+      const [a, eps, mu] = [o.decay ?? 0.99, o.eps ?? 1e-8, o.momentum ?? 0];
+      for (let i = 0; i < p.length; i++) {
+        const gi = g[i]!;
+        const vi = a * v![i]! + (1 - a) * gi * gi;
+        v![i] = vi;
+        const step = gi / (Math.sqrt(vi) + eps);
+        if (mu > 0) {
+          const bi = mu * b![i]! + step;
+          b![i] = bi;
+          out[i] = p[i]! - bi * lr;
+        } else out[i] = p[i]! - step * lr;
+      }
+    },
   },
   sgd: {
     slots: (o) => ((o.momentum ?? 0) > 0 ? ["b"] : []),
@@ -67,32 +105,84 @@ export const OPTIMIZER_RULES: Record<IrOptimizer["kind"], Rule> = {
       }
       return [tf.sub(p, tf.mul(g, lr)), []];
     },
+    flat(p, g, [b], out, o, lr, t) {
+      const [mu, wd] = [o.momentum ?? 0, o.weight_decay ?? 0];
+      for (let i = 0; i < p.length; i++) {
+        const gi = wd ? g[i]! + wd * p[i]! : g[i]!;
+        if (mu > 0) {
+          const bi = t === 1 ? gi : mu * b![i]! + gi;
+          b![i] = bi;
+          out[i] = p[i]! - bi * lr;
+        } else out[i] = p[i]! - gi * lr;
+      }
+    },
   },
 };
+
+/** The wasm backend's in-heap buffers (tfjs-backend-wasm BackendWasm): read and write without copies. */
+interface HeapBackend {
+  makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+}
+
+/** Backends whose tensors the flat path can read synchronously. */
+const FLAT_BACKENDS = new Set(["cpu", "wasm"]);
+
+export interface OptimizerOptions {
+  /** flat-buffer updates (default: when the active backend is cpu or wasm); false forces the tensor-op path */
+  flat?: boolean;
+}
 
 export class Optimizer {
   readonly config: IrOptimizer;
   /** number of updates applied so far (PyTorch's per-parameter `step`; equal for all here) */
   t = 0;
+  /** tensor-op path: slot variables by parameter name */
   private readonly slots = new Map<string, tf.Variable[]>();
   private readonly rule: Rule;
+  private readonly slotNames: string[];
+  /** flat path: every slot of every parameter, parameter k's slot j at offsets[k] + j·size_k */
+  private flatSlots?: Float32Array;
+  private readonly offsets: number[] = [];
+  /** flat path: parameters whose slots exist (updated at least once or loaded) */
+  private readonly touched = new Set<string>();
+  /** flat-buffer path (decided once, at construction, from the active backend) */
+  readonly flat: boolean;
 
   /** the parameters it updates: stable name (used for the state's slot names) + variable */
-  constructor(config: IrOptimizer, readonly params: { name: string; variable: tf.Variable }[]) {
+  constructor(config: IrOptimizer, readonly params: { name: string; variable: tf.Variable }[], options: OptimizerOptions = {}) {
     this.config = config;
     const rule = OPTIMIZER_RULES[config.kind];
     if (!rule) throw new Error(`internal: no optimizer rule for '${config.kind}'`);
     this.rule = rule;
+    this.slotNames = rule.slots(config);
+    this.flat = options.flat ?? FLAT_BACKENDS.has(tf.getBackend());
+    let off = 0;
+    for (const { variable } of params) {
+      this.offsets.push(off);
+      off += variable.size * this.slotNames.length;
+    }
   }
 
   private slotsFor(name: string, v: tf.Variable): tf.Variable[] {
     let s = this.slots.get(name);
     if (!s) {
       // unnamed (tfjs names variables globally; two optimizers may hold slots for one parameter)
-      s = this.rule.slots(this.config).map(() => tf.tidy(() => tf.variable(tf.zeros(v.shape), false)));
+      s = this.slotNames.map(() => tf.tidy(() => tf.variable(tf.zeros(v.shape), false)));
       this.slots.set(name, s);
     }
     return s;
+  }
+
+  /** Parameter k's slot arrays (views into the one flat buffer, allocated on first use). */
+  private flatSlotsFor(k: number): Float32Array[] {
+    if (this.flatSlots == null) {
+      const last = this.params.length - 1;
+      const total = last < 0 ? 0 : this.offsets[last]! + this.params[last]!.variable.size * this.slotNames.length;
+      this.flatSlots = new Float32Array(total);
+    }
+    const size = this.params[k]!.variable.size;
+    return this.slotNames.map((_, j) => this.flatSlots!.subarray(this.offsets[k]! + j * size, this.offsets[k]! + (j + 1) * size));
   }
 
   /**
@@ -103,47 +193,95 @@ export class Optimizer {
   apply(grads: tf.NamedTensorMap, lrScale = 1): void {
     this.t += 1;
     const lr = this.config.lr * lrScale;
-    for (const { name, variable: v } of this.params) {
+    const flat = this.flat;
+    this.params.forEach(({ name, variable: v }, k) => {
       const g = grads[v.name];
-      if (!g) continue;
-      const s = this.slotsFor(name, v);
-      tf.tidy(() => {
-        const [p1, s1] = this.rule.update(v, g, s, this.config, lr, this.t);
-        v.assign(p1);
-        s1.forEach((x, i) => s[i]!.assign(x));
-      });
+      if (!g) return;
+      if (flat) {
+        this.applyFlat(k, v, g, lr);
+        this.touched.add(name);
+      } else {
+        const s = this.slotsFor(name, v);
+        tf.tidy(() => {
+          const [p1, s1] = this.rule.update(v, g, s, this.config, lr, this.t);
+          v.assign(p1);
+          s1.forEach((x, i) => s[i]!.assign(x));
+        });
+      }
       g.dispose();
+    });
+  }
+
+  /** One parameter, flat path: one fused loop; the new value goes into a new buffer (a new weight version). */
+  private applyFlat(k: number, v: tf.Variable, g: tf.Tensor, lr: number): void {
+    const slots = this.flatSlotsFor(k);
+    const backend = tf.backend() as unknown as Partial<HeapBackend>;
+    if (backend.makeOutput != null && backend.typedArrayFromHeap != null && g.dtype === "float32") {
+      const outInfo = backend.makeOutput([...v.shape], "float32");
+      // views after the allocation (growing the heap detaches earlier views)
+      const info = (t: tf.Tensor): tf.TensorInfo => ({ dataId: t.dataId, shape: t.shape, dtype: t.dtype });
+      const pv = backend.typedArrayFromHeap(info(v));
+      const gv = backend.typedArrayFromHeap(info(g));
+      this.rule.flat(pv, gv, slots, backend.typedArrayFromHeap(outInfo), this.config, lr, this.t);
+      const p1 = tf.engine().makeTensorFromTensorInfo(outInfo);
+      v.assign(p1);
+      p1.dispose();
+      return;
     }
+    const out = new Float32Array(v.size);
+    this.rule.flat(v.dataSync() as Float32Array, g.dataSync() as Float32Array, slots, out, this.config, lr, this.t);
+    const p1 = tf.tensor(out, v.shape, "float32");
+    v.assign(p1);
+    p1.dispose();
+  }
+
+  /** Bytes of the flat slot buffer, which lives outside the backend (0 until the first flat update). */
+  get hostSlotBytes(): number {
+    return this.flatSlots?.byteLength ?? 0;
   }
 
   /** Slot values by `<variable>/<slot>` and the step count (for checkpoints). */
   async state(): Promise<{ t: number; slots: Map<string, SlotValue> }> {
     const slots = new Map<string, SlotValue>();
-    const names = this.rule.slots(this.config);
+    const names = this.slotNames;
+    for (const [k, { name, variable }] of this.params.entries()) {
+      if (!this.touched.has(name)) continue;
+      const flat = this.flatSlotsFor(k);
+      flat.forEach((s, i) => slots.set(`${name}/${names[i]}`, { shape: [...variable.shape], data: s.slice() }));
+    }
     for (const [param, vs] of this.slots) {
       for (const [i, s] of vs.entries()) slots.set(`${param}/${names[i]}`, { shape: [...s.shape], data: (await s.data()) as Float32Array });
     }
     return { t: this.t, slots };
   }
 
+  /** Restores `state()`; the slots go where the current backend's updates will read them. */
   loadState(state: { t: number; slots: ReadonlyMap<string, SlotValue> }): void {
     this.t = state.t;
-    const names = this.rule.slots(this.config);
-    for (const { name, variable: v } of this.params) {
+    const names = this.slotNames;
+    const flat = this.flat;
+    for (const [k, { name, variable: v }] of this.params.entries()) {
       const vals = names.map((n) => state.slots.get(`${name}/${n}`));
       if (vals.every((x) => x === undefined)) continue; // never updated (no gradient yet)
-      const s = this.slotsFor(name, v);
       vals.forEach((x, i) => {
         if (!x) throw new Error(`optimizer state has no slot ${name}/${names[i]}`);
         if (x.shape.join() !== v.shape.join()) throw new Error(`optimizer slot ${name}/${names[i]}: shape [${x.shape}] ≠ [${v.shape}]`);
-        tf.tidy(() => s[i]!.assign(tf.tensor(x.data, x.shape, "float32")));
       });
+      if (flat) {
+        this.flatSlotsFor(k).forEach((s, i) => s.set(vals[i]!.data));
+        this.touched.add(name);
+      } else {
+        const s = this.slotsFor(name, v);
+        vals.forEach((x, i) => tf.tidy(() => s[i]!.assign(tf.tensor(x!.data, x!.shape, "float32"))));
+      }
     }
   }
 
   dispose(): void {
     for (const vs of this.slots.values()) for (const s of vs) s.dispose();
     this.slots.clear();
+    this.flatSlots = undefined;
+    this.touched.clear();
   }
 }
 

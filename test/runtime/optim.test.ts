@@ -7,13 +7,13 @@ import { useBackend } from "./kernels/setup.js";
 
 const G = [0.3, -1.2, 0.05, 2.0]; // gradient per step (one scalar parameter, 4 steps)
 
-function reference(o: IrOptimizer, p0: number): number[] {
+function reference(o: IrOptimizer, p0: number, gs: number[] = G): number[] {
   let p = p0;
   let m = 0;
   let v = 0;
   let b = 0;
   const out: number[] = [];
-  G.forEach((g0, i) => {
+  gs.forEach((g0, i) => {
     const t = i + 1;
     let g = g0;
     if (o.kind === "adam") {
@@ -49,34 +49,64 @@ const CASES: IrOptimizer[] = [
   { kind: "sgd", lr: 0.1, momentum: 0.9, weight_decay: 0.01 },
 ];
 
-describe("optimizers (PyTorch semantics)", () => {
-  beforeAll(() => useBackend("cpu"));
+// Both implementations of every rule: the flat-buffer loop (cpu/wasm default) and tensor ops (webgpu).
+const PATHS: Array<{ backend: "cpu" | "wasm"; flat: boolean }> = [
+  { backend: "cpu", flat: true },
+  { backend: "cpu", flat: false },
+  { backend: "wasm", flat: true },
+];
+
+describe.each(PATHS)("optimizers (PyTorch semantics) on $backend, flat $flat", ({ backend, flat }) => {
+  beforeAll(() => useBackend(backend));
+  it("takes the flat path by default on this backend", () => {
+    const v = tf.variable(tf.tensor1d([1]), true, `d-${Math.random()}`);
+    expect(new Optimizer(CASES[0]!, [{ name: "d", variable: v }]).flat).toBe(true);
+    v.dispose();
+  });
   for (const o of CASES) {
     it(`${JSON.stringify(o)}: 4 steps match the formula; state round-trips`, async () => {
       const v = tf.variable(tf.tensor1d([0.7]), true, `p-${Math.random()}`);
-      const opt = new Optimizer(o, [{ name: "p", variable: v }]);
+      let opt = new Optimizer(o, [{ name: "p", variable: v }], { flat });
       const want = reference(o, 0.7);
       for (let i = 0; i < G.length; i++) {
         opt.apply({ [v.name]: tf.tensor1d([G[i]!]) });
         expect((await v.data())[0]).toBeCloseTo(want[i]!, 5);
         if (i === 1) {
-          // checkpoint and restore mid-way: a fresh optimizer continues identically
+          // checkpoint and restore mid-way into the OTHER implementation (same checkpoint
+          // format): the fresh optimizer continues on the formula
           const s = await opt.state();
-          const opt2 = new Optimizer(o, [{ name: "p", variable: v }]);
-          opt2.loadState(s);
-          expect(opt2.t).toBe(2);
-          expect([...(await opt2.state()).slots.keys()]).toEqual([...s.slots.keys()]);
-          opt2.dispose();
+          opt.dispose();
+          opt = new Optimizer(o, [{ name: "p", variable: v }], { flat: !flat });
+          opt.loadState(s);
+          expect(opt.t).toBe(2);
+          expect([...(await opt.state()).slots.keys()]).toEqual([...s.slots.keys()]);
         }
       }
       opt.dispose();
       v.dispose();
     });
   }
+  it("several parameters of different sizes: each element follows the formula (no slot overlap)", async () => {
+    const o = CASES[1]!;
+    const p0 = [[0.7, -0.2, 1.5], [0.3, -1.1]];
+    const scale = [[1, -2, 0.5], [3, -0.25]]; // element e of parameter k gets G[i]·scale[k][e]
+    const vars = p0.map((v, k) => tf.variable(tf.tensor1d(v), true, `q${k}-${Math.random()}`));
+    const opt = new Optimizer(o, vars.map((variable, k) => ({ name: `q${k}`, variable })), { flat });
+    for (let i = 0; i < G.length; i++) {
+      opt.apply(Object.fromEntries(vars.map((v, k) => [v.name, tf.tensor1d(scale[k]!.map((c) => G[i]! * c))])));
+    }
+    for (const [k, v] of vars.entries()) {
+      const got = await v.data();
+      p0[k]!.forEach((x, e) => expect(got[e]).toBeCloseTo(reference(o, x, G.map((g) => g * scale[k]![e]!))[G.length - 1]!, 5));
+    }
+    expect([...(await opt.state()).slots.keys()]).toEqual(["q0/m", "q0/v", "q1/m", "q1/v"]);
+    opt.dispose();
+    tf.dispose(vars);
+  });
   it("a parameter without a gradient is skipped (as PyTorch skips .grad None)", async () => {
     const a = tf.variable(tf.tensor1d([1]), true, `a-${Math.random()}`);
     const b = tf.variable(tf.tensor1d([1]), true, `b-${Math.random()}`);
-    const opt = new Optimizer(CASES[0]!, [{ name: "a", variable: a }, { name: "b", variable: b }]);
+    const opt = new Optimizer(CASES[0]!, [{ name: "a", variable: a }, { name: "b", variable: b }], { flat });
     opt.apply({ [a.name]: tf.tensor1d([1]) });
     expect((await b.data())[0]).toBe(1);
     expect((await a.data())[0]).toBeLessThan(1);

@@ -12,19 +12,26 @@
  *   which is a stride-1 convolution of x with channels moved to the batch
  *   axis (x' = [Ci, H, W, N]) by dy used as a filter (dy' = [Ho, Wo, N, Co])
  *   dilated by the stride.  Result [Ci, kh, kw, Co] → transpose to
- *   [kh, kw, Ci, Co].
- * - input gradient (transposed convolution), "sub-pixel" form: instead of
- *   inserting (s-1) zeros between the rows/cols of dy and convolving with the
- *   flipped, channel-swapped filter (which wastes (s²-1)/s² of the MACs on
- *   zeros), all s² output phases are computed by ONE stride-1 convolution of
- *   dy with a filter that stacks the s² flipped sub-filters along the output
- *   channels, followed by a depth-to-space shuffle and a crop.  For s = 1 it
- *   reduces to the plain flipped-filter convolution.
+ *   [kh, kw, Ci, Co].  On wasm only the RGB layers use it; layers with wide
+ *   channels take the im2col GEMM (wasm_conv_backprop_filter.ts).
+ * - input gradient (transposed convolution), no multiplications by inserted
+ *   zeros: output pixel h gets the taps of W with a ≡ h + pad (mod s), so the
+ *   s² output phases (rh, rw) are s² stride-1 convolutions of dy with the
+ *   flipped, channel-swapped taps of that phase ("phases").  When k is a
+ *   multiple of s (k4 s2) every phase has the same taps and ONE convolution
+ *   with the phase filters stacked along the output channels does it
+ *   ("sub-pixel"); when not (k3 s2: 4, 2, 2, 1 taps) stacking would round
+ *   every phase up to 4 taps (16 instead of 9 MACs per output), so the phases
+ *   run separately.  The phases are then interleaved into dx and cropped; on
+ *   wasm in one JS pass over the heap.  For s = 1 it is the plain
+ *   flipped-filter convolution.  The rearranged filters are cached per weight
+ *   version (filter_cache.ts).
  *
- * Measured (bench/kernels.ts) on wasm: dW 7–19 GFLOP/s (stock: no kernel at
- * all), dx 10–29 GFLOP/s (stock: 1–3 GFLOP/s).
+ * Measured throughput: bench/kernels.ts (GFLOP/s next to XNNPACK's forward conv
+ * and PyTorch on the CycleGAN shapes).
  */
 import * as tf from "@tensorflow/tfjs";
+import { FilterCache } from "./filter_cache.js";
 import { KernelCtx, type TensorInfo } from "./kernel_ctx.js";
 
 type Pad = "valid" | "same" | number | tf.backend_util.ExplicitPadding;
@@ -167,6 +174,55 @@ export function subPixelFilter(
 }
 
 /**
+ * Whether the input gradient runs one exact convolution per output phase (rh, rw) rather than
+ * one sub-pixel convolution: when the kernel is not a multiple of the stride (k3 s2), the
+ * sub-pixel filter rounds every phase up to ⌈k/s⌉² taps — 16 instead of 9 multiply-adds per
+ * output for k3 s2 — so s² exact convolutions are cheaper.  Not when a phase would have no tap at
+ * all (k < s), nor for small convolutions (fewer than `PHASE_MIN_MACS` multiply-adds in the
+ * sub-pixel form), where s² kernel calls and XNNPACK operators cost more than the saved
+ * arithmetic (measured: a tiny spec's training iteration 30% slower with phases everywhere).
+ */
+export function usePhases(kh: number, kw: number, sh: number, sw: number, subPixelMacs = Infinity): boolean {
+  return (kh % sh !== 0 || kw % sw !== 0) && kh >= sh && kw >= sw && subPixelMacs >= PHASE_MIN_MACS;
+}
+
+/** Below this many multiply-adds (sub-pixel form) the input gradient stays one convolution. */
+export const PHASE_MIN_MACS = 2 ** 22;
+
+/**
+ * The filter of output phase (rh, rw): the flipped, channel-swapped taps of W that reach it,
+ *   F[t'h, t'w, co, ci] = W[rh + sh·(kt_h-1-t'h), rw + sw·(kt_w-1-t'w), ci, co],  kt_h = ⌈(kh - rh)/sh⌉.
+ */
+export function phaseFilter(
+  w: ArrayLike<number>,
+  kh: number,
+  kw: number,
+  ci: number,
+  co: number,
+  sh: number,
+  sw: number,
+  rh: number,
+  rw: number,
+): { values: Float32Array; shape: [number, number, number, number] } {
+  const kth = Math.ceil((kh - rh) / sh);
+  const ktw = Math.ceil((kw - rw) / sw);
+  const out = new Float32Array(kth * ktw * co * ci);
+  for (let th = 0; th < kth; th++) {
+    const a = rh + sh * (kth - 1 - th);
+    for (let tw = 0; tw < ktw; tw++) {
+      const b = rw + sw * (ktw - 1 - tw);
+      const src0 = (a * kw + b) * ci * co;
+      const dst0 = (th * ktw + tw) * co * ci;
+      for (let c = 0; c < ci; c++) {
+        const src = src0 + c * co;
+        for (let o = 0; o < co; o++) out[dst0 + o * ci + c] = w[src + o]!;
+      }
+    }
+  }
+  return { values: out, shape: [kth, ktw, co, ci] };
+}
+
+/**
  * dx via one stride-1 forward convolution ("sub-pixel" transposed conv):
  *
  *   dx[h] with u = h + pt, rh = u mod sh, m = ⌊u / sh⌋ :
@@ -183,6 +239,8 @@ export function conv2DBackpropInputViaConv(
   dy: TensorInfo,
   filter: TensorInfo,
   attrs: Conv2DBackpropInputAttrs,
+  /** per-phase convolutions (true) or one sub-pixel convolution (false); default: `usePhases` */
+  phases?: boolean,
 ): TensorInfo {
   const [kh, kw, ci, co] = shape4(filter);
   const info = nhwcConvInfo(attrs.inputShape, [kh, kw, ci, co], attrs);
@@ -207,18 +265,101 @@ export function conv2DBackpropInputViaConv(
   const left = ktw - 1 - mMinW;
   const bottom = mh + kth - 1 - top - ho;
   const right = mw + ktw - 1 - left - wo;
-  const cropped = cropNegativePads(ctx, dy, top, bottom, left, right);
 
-  const wVals = ctx.backend.readSync(filter.dataId) as Float32Array;
-  const f = subPixelFilter(wVals, kh, kw, ci, co, sh, sw);
-  const fInfo = ctx.upload(f.values, f.shape);
-  const y = ctx.conv2d(cropped.x, fInfo, [1, 1], [1, 1], cropped.pads); // [N, mh, mw, sh*sw*Ci]
+  // The rearranged filters depend only on the weight's value: built once per weight version
+  // (see filter_cache.ts), which also lets XNNPACK keep its packed operators for them.
+  const cache = FilterCache.of(ctx.backend);
+  const upload = (f: { values: Float32Array; shape: number[] }): TensorInfo =>
+    ({ dataId: ctx.backend.write(f.values, f.shape, "float32"), shape: f.shape, dtype: "float32" });
+  // One [N, mh, mw, C] result per output phase (rh, rw), or one with the phases as channel blocks.
+  const grid = { n, h, w, ci, sh, sw, mh, mw, offH: pt - mMinH * sh, offW: pl - mMinW * sw };
+  const subPixelMacs = n * mh * mw * kth * ktw * co * sh * sw * ci;
+  if (phases ?? usePhases(kh, kw, sh, sw, subPixelMacs)) {
+    const phases: TensorInfo[] = [];
+    for (let rh = 0; rh < sh; rh++) {
+      for (let rw = 0; rw < sw; rw++) {
+        const kt = [Math.ceil((kh - rh) / sh), Math.ceil((kw - rw) / sw)];
+        const t = kt[0]! - 1 - mMinH;
+        const l = kt[1]! - 1 - mMinW;
+        const c = cropNegativePads(ctx, dy, t, mh + kt[0]! - 1 - t - ho, l, mw + kt[1]! - 1 - l - wo);
+        const f = cache.get(filter, `phase:${sh}x${sw}:${rh},${rw}`, () =>
+          upload(phaseFilter(ctx.backend.readSync(filter.dataId) as Float32Array, kh, kw, ci, co, sh, sw, rh, rw)),
+        );
+        phases.push(checkGrid(ctx.conv2d(c.x, f, [1, 1], [1, 1], c.pads), mh, mw));
+      }
+    }
+    return interleavePhases(ctx, phases, grid);
+  }
+  const fInfo = cache.get(filter, `subpixel:${sh}x${sw}`, () =>
+    upload(subPixelFilter(ctx.backend.readSync(filter.dataId) as Float32Array, kh, kw, ci, co, sh, sw)),
+  );
+  const cropped = cropNegativePads(ctx, dy, top, bottom, left, right);
+  const y = checkGrid(ctx.conv2d(cropped.x, fInfo, [1, 1], [1, 1], cropped.pads), mh, mw); // [N, mh, mw, sh*sw*Ci]
+  if (sh === 1 && sw === 1) return y; // mh = h, mw = w, no shuffle/crop needed
+  return interleavePhases(ctx, [y], grid);
+}
+
+function checkGrid(y: TensorInfo, mh: number, mw: number): TensorInfo {
   if (y.shape[1] !== mh || y.shape[2] !== mw) {
     throw new Error(`conv2DBackpropInputViaConv: internal shape error ${String(y.shape)} vs ${mh}x${mw}`);
   }
-  if (sh === 1 && sw === 1) return y; // mh = h, mw = w, no shuffle/crop needed
-  const y6 = ctx.reshape(y, [n, mh, mw, sh, sw, ci]);
-  const yT = ctx.transpose(y6, [0, 1, 3, 2, 4, 5]);
-  const full = ctx.reshape(yT, [n, mh * sh, mw * sw, ci]);
-  return ctx.slice(full, [0, pt - mMinH * sh, pl - mMinW * sw, 0], [n, h, w, ci]);
+  return y;
+}
+
+interface PhaseGrid {
+  n: number;
+  h: number;
+  w: number;
+  ci: number;
+  sh: number;
+  sw: number;
+  mh: number;
+  mw: number;
+  /** dx row of phase-grid row 0, phase 0 is −offH */
+  offH: number;
+  offW: number;
+}
+
+/**
+ * dx[n, m·sh + rh − offH, m'·sw + rw − offW, :] = phase (rh, rw) at [n, m, m', :], cropped to
+ * [N, H, W, Ci].  `parts` is either sh·sw tensors [N, mh, mw, Ci] or one [N, mh, mw, sh·sw·Ci]
+ * with the phases as channel blocks.  On wasm the phases are copied straight into the output
+ * in the heap (one pass); elsewhere concat + a rank-6 transpose + a crop.
+ */
+function interleavePhases(ctx: KernelCtx, parts: TensorInfo[], g: PhaseGrid): TensorInfo {
+  const { n, h, w, ci, sh, sw, mh, mw, offH, offW } = g;
+  const heap = ctx.backend as unknown as Partial<{ makeOutput(s: number[], d: "float32"): TensorInfo; typedArrayFromHeap(t: TensorInfo): Float32Array }>;
+  if (heap.makeOutput == null || heap.typedArrayFromHeap == null) {
+    const y = parts.length === 1 ? parts[0]! : ctx.run("Concat", parts as unknown as Record<string, TensorInfo>, { axis: 3 });
+    const y6 = ctx.reshape(y, [n, mh, mw, sh, sw, ci]);
+    const full = ctx.reshape(ctx.transpose(y6, [0, 1, 3, 2, 4, 5]), [n, mh * sh, mw * sw, ci]);
+    return ctx.slice(full, [0, offH, offW, 0], [n, h, w, ci]);
+  }
+  const out = ctx.track(heap.makeOutput([n, h, w, ci], "float32"));
+  const dst = heap.typedArrayFromHeap(out); // views after the allocation (heap growth detaches)
+  const srcs = parts.map((p) => heap.typedArrayFromHeap!(p));
+  const one = parts.length === 1;
+  const stride = one ? sh * sw * ci : ci; // floats per grid pixel in a source
+  for (let rh = 0; rh < sh; rh++) {
+    for (let rw = 0; rw < sw; rw++) {
+      const src = one ? srcs[0]! : srcs[rh * sw + rw]!;
+      const chan = one ? (rh * sw + rw) * ci : 0;
+      // grid columns m' whose dx column m'·sw + rw − offW lies in [0, W)
+      const c0 = Math.max(0, Math.ceil((offW - rw) / sw));
+      const c1 = Math.min(mw - 1, Math.floor((w - 1 + offW - rw) / sw));
+      for (let b = 0; b < n; b++) {
+        for (let m = 0; m < mh; m++) {
+          const row = m * sh + rh - offH;
+          if (row < 0 || row >= h) continue;
+          let s = ((b * mh + m) * mw + c0) * stride + chan;
+          let d = ((b * h + row) * w + c0 * sw + rw - offW) * ci;
+          for (let c = c0; c <= c1; c++, s += stride, d += sw * ci) {
+            if (ci >= 16) dst.set(src.subarray(s, s + ci), d);
+            else for (let k = 0; k < ci; k++) dst[d + k] = src[s + k]!;
+          }
+        }
+      }
+    }
+  }
+  return out;
 }

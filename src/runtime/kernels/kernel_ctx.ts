@@ -96,6 +96,14 @@ export class KernelCtx {
     return this.run("BatchMatMul", { a, b }, { transposeA, transposeB });
   }
 
+  /** Frees temporary `t` now (to cap the peak of a kernel that makes several large ones). */
+  free(t: TensorInfo): void {
+    const i = this.temps.indexOf(t);
+    if (i < 0) throw new Error("gancc kernel fix: free() of a tensor that is not a temporary");
+    this.temps.splice(i, 1);
+    this.backend.disposeData(t.dataId);
+  }
+
   /**
    * Frees every temporary except `result` (and except inputs, which were never
    * tracked).  Returns `result`.  If `result` is not a temporary (i.e. one of

@@ -1,0 +1,176 @@
+/**
+ * `Conv2DBackpropFilter` for wasm as a blocked GEMM on XNNPACK.
+ *
+ *   dWᵀ[co, r] = Σ_p dyᵀ[co, p] · xcol[p, r],   r = (a, b, ci),  p = (n, i, j)
+ *
+ * `xcol` (im2col of x) is written by JS straight into the wasm heap (one contiguous Ci-run per
+ * pixel and tap, zeros for padding), and the product runs in the backend's `BatchMatMul`,
+ * whose untransposed form is XNNPACK's fully-connected operator (≈ the forward conv's
+ * GFLOP/s; the transposed forms run a plain loop at ~2 GFLOP/s, hence dyᵀ·xcol rather than
+ * xcolᵀ·dy).  xcol is built for a group of taps at a time, so its size stays under
+ * `maxChunkBytes` whatever the image size (the 7×7 output conv at 256² would otherwise need
+ * 800 MB); each group gives a contiguous block of rows of dW.  With few output pixels (P ≤ Co,
+ * the deep discriminator layers) xcolᵀ [R, P] is built instead and dW = xcolᵀ·dy needs no
+ * transpose at all.
+ *
+ * Compared with the "dilation = stride" forward conv (conv_backprop.ts), which runs XNNPACK
+ * with one input channel and a 16×16…256×256 "kernel", this is 1.1–3× faster on the CycleGAN
+ * layers with ≥ 64 channels in and out, and slower for the RGB layers (3 channels in or out),
+ * which therefore keep the conv (register.ts, filterGradViaGemm).
+ */
+import type * as tf from "@tensorflow/tfjs";
+import { nhwcConvInfo, type Conv2DBackpropFilterAttrs } from "./conv_backprop.js";
+import type { KernelCtx, TensorInfo } from "./kernel_ctx.js";
+
+/** The two wasm-backend methods used to fill a tensor in place (tfjs-backend-wasm BackendWasm). */
+interface WasmHeapBackend {
+  makeOutput(shape: number[], dtype: "float32"): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Float32Array;
+}
+
+function isWasmHeapBackend(b: tf.KernelBackend): b is tf.KernelBackend & WasmHeapBackend {
+  const c = b as unknown as Partial<WasmHeapBackend>;
+  return typeof c.makeOutput === "function" && typeof c.typedArrayFromHeap === "function";
+}
+
+/** Default cap on one im2col block (bytes). */
+export const DEFAULT_CHUNK_BYTES = 32 * 2 ** 20;
+
+/**
+ * Pixel blocks (the GEMM's inner dimension) of the dyᵀ·xcol form are summed, so that even one
+ * tap's im2col block stays under `maxChunkBytes` at any image size.  Only for memory: smaller
+ * blocks were measured no faster (process CPU time, blocks of 256–1024 pixels against
+ * one block on the CycleGAN shapes at 64² and 128²), so by default a block is as large as the cap
+ * allows.
+ */
+export interface GemmOptions {
+  /** cap on one im2col block, bytes */
+  maxChunkBytes?: number;
+  /** pixels per GEMM block of the dyᵀ·xcol form (default: as many as fit one tap in maxChunkBytes) */
+  pixelBlock?: number;
+  /** "direct": dW = xcolᵀ·dy; "transposed": dWᵀ = dyᵀ·xcol; "auto": direct when P ≤ Co */
+  layout?: "auto" | "direct" | "transposed";
+}
+
+export function conv2DBackpropFilterGemm(
+  ctx: KernelCtx,
+  x: TensorInfo,
+  dy: TensorInfo,
+  attrs: Conv2DBackpropFilterAttrs,
+  opts: GemmOptions = {},
+): TensorInfo {
+  const backend = ctx.backend;
+  if (!isWasmHeapBackend(backend)) throw new Error(`conv2DBackpropFilterGemm: backend '${ctx.backendName}' has no wasm heap`);
+  const info = nhwcConvInfo(x.shape as [number, number, number, number], attrs.filterShape, attrs);
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outChannels: co } = info;
+  const { outHeight: ho, outWidth: wo, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  const geom = { n, h, w, ci, ho, wo, kw, sh, sw, pt: info.padInfo.top, pl: info.padInfo.left };
+  const p = n * ho * wo;
+  const taps = kh * kw;
+  const layout = opts.layout ?? "auto";
+  // Few output pixels (the deep discriminator layers): build xcolᵀ [R, P] and compute
+  // dW = xcolᵀ · dy directly; otherwise dWᵀ = dyᵀ · xcol per pixel block and one transpose.
+  const direct = layout === "auto" ? p <= co : layout === "direct";
+  const maxChunkBytes = opts.maxChunkBytes ?? DEFAULT_CHUNK_BYTES;
+  const pixelBlock = direct ? p : Math.min(p, Math.max(1, opts.pixelBlock ?? Math.floor(maxChunkBytes / (4 * ci))));
+  const group = Math.max(1, Math.min(taps, Math.floor(maxChunkBytes / (4 * pixelBlock * ci))));
+  const dy2 = ctx.reshape(dy, [p, co]);
+  const dyT = direct ? dy2 : ctx.transpose(dy2, [1, 0]); // [Co, P]
+  let acc: TensorInfo | undefined;
+  for (let p0 = 0; p0 < p; p0 += pixelBlock) {
+    const pb = Math.min(pixelBlock, p - p0);
+    const dyBlock = direct ? dy2 : ctx.slice(dyT, [0, p0], [co, pb]);
+    const blocks: TensorInfo[] = [];
+    for (let t0 = 0; t0 < taps; t0 += group) {
+      const g = Math.min(group, taps - t0);
+      const col = ctx.track(backend.makeOutput(direct ? [g * ci, p] : [pb, g * ci], "float32"));
+      // Views after the allocation: growing the heap detaches earlier views.
+      const xv = backend.typedArrayFromHeap(x);
+      const cv = backend.typedArrayFromHeap(col);
+      if (direct) im2colTapsTransposed(xv, cv, geom, t0, g);
+      else im2colTaps(xv, cv, geom, t0, g, p0, pb);
+      blocks.push(direct ? ctx.matMul(col, dy2, false, false) : ctx.matMul(dyBlock, col, false, false)); // [g·Ci, Co] | [Co, g·Ci]
+      ctx.free(col);
+    }
+    if (dyBlock !== dyT && dyBlock !== dy2) ctx.free(dyBlock);
+    const joined = blocks.length === 1 ? blocks[0]! : ctx.run("Concat", blocks as unknown as Record<string, TensorInfo>, { axis: direct ? 0 : 1 });
+    if (joined !== blocks[0]) for (const b of blocks) ctx.free(b);
+    if (acc == null) acc = joined;
+    else {
+      const sum = ctx.run("Add", { a: acc, b: joined });
+      ctx.free(acc);
+      ctx.free(joined);
+      acc = sum;
+    }
+  }
+  return ctx.reshape(direct ? acc! : ctx.transpose(acc!, [1, 0]), [kh, kw, ci, co]);
+}
+
+interface Geom {
+  n: number;
+  h: number;
+  w: number;
+  ci: number;
+  ho: number;
+  wo: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  pt: number;
+  pl: number;
+}
+
+/** col[q, (t − t0)·Ci + c] = xpad[n, i·sh + a, j·sw + b, c] for pixels p = p0 + q < p0 + pb and taps t = a·kw + b in [t0, t0 + g). */
+function im2colTaps(xv: Float32Array, cv: Float32Array, G: Geom, t0: number, g: number, p0: number, pb: number): void {
+  const { h, w, ci, ho, wo, kw, sh, sw, pt, pl } = G;
+  const row = g * ci;
+  let dst = 0;
+  for (let p = p0; p < p0 + pb; p++, dst += row) {
+    const b0 = (p / (ho * wo)) | 0;
+    const rem = p - b0 * ho * wo;
+    const i = (rem / wo) | 0;
+    const j = rem - i * wo;
+    const xn = b0 * h * w * ci;
+    for (let t = t0; t < t0 + g; t++) {
+      const a = (t / kw) | 0;
+      const b = t - a * kw;
+      const hx = i * sh - pt + a;
+      const wx = j * sw - pl + b;
+      const d = dst + (t - t0) * ci;
+      if (hx < 0 || hx >= h || wx < 0 || wx >= w) {
+        cv.fill(0, d, d + ci);
+        continue;
+      }
+      const src = xn + (hx * w + wx) * ci;
+      if (ci >= 16) cv.set(xv.subarray(src, src + ci), d);
+      else for (let c = 0; c < ci; c++) cv[d + c] = xv[src + c]!;
+    }
+  }
+}
+
+/** colT[(t − t0)·Ci + c, p] = xpad[n, i·sh + a, j·sw + b, c]: the transpose of `im2colTaps`. */
+function im2colTapsTransposed(xv: Float32Array, cv: Float32Array, G: Geom, t0: number, g: number): void {
+  const { n, h, w, ci, ho, wo, kw, sh, sw, pt, pl } = G;
+  const P = n * ho * wo;
+  let p = 0;
+  for (let b0 = 0; b0 < n; b0++) {
+    const xn = b0 * h * w * ci;
+    for (let i = 0; i < ho; i++) {
+      for (let j = 0; j < wo; j++, p++) {
+        for (let t = t0; t < t0 + g; t++) {
+          const a = (t / kw) | 0;
+          const b = t - a * kw;
+          const hx = i * sh - pt + a;
+          const wx = j * sw - pl + b;
+          let d = (t - t0) * ci * P + p;
+          if (hx < 0 || hx >= h || wx < 0 || wx >= w) {
+            for (let c = 0; c < ci; c++, d += P) cv[d] = 0;
+            continue;
+          }
+          const src = xn + (hx * w + wx) * ci;
+          for (let c = 0; c < ci; c++, d += P) cv[d] = xv[src + c]!;
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * The wasm-only parts of the fast conv gradients: the per-weight-version filter cache of the
+ * input gradient (a stale copy after an optimizer update would silently train on old weights)
+ * and the blocked im2col GEMM of the filter gradient (several tap groups).  The numerics of the
+ * registered kernels on every backend are in conv_backprop.test.ts.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { conv2DBackpropInputViaConv, usePhases } from "../../../src/runtime/kernels/conv_backprop.js";
+import { FilterCache } from "../../../src/runtime/kernels/filter_cache.js";
+import { KernelCtx } from "../../../src/runtime/kernels/kernel_ctx.js";
+import { filterGradViaGemm } from "../../../src/runtime/kernels/register.js";
+import { conv2DBackpropFilterGemm, type GemmOptions } from "../../../src/runtime/kernels/wasm_conv_backprop_filter.js";
+import { conv2dGradsRef, convGeom, expectClose, prod, randn, t4, type Shape4 } from "./reference.js";
+import { BACKENDS, useBackend } from "./setup.js";
+
+describe.runIf(BACKENDS.includes("wasm"))("wasm conv gradients: filter cache and GEMM", () => {
+  beforeAll(async () => {
+    await useBackend("wasm");
+  });
+
+  // conv2dTranspose(x, W) is Conv2DBackpropInput of conv2d(·, W) at dy = x.  The small case runs
+  // one sub-pixel conv (one cached filter), the larger one four phase convs (four cached filters).
+  it.each([
+    { name: "small: one sub-pixel filter", outShape: [1, 7, 6, 5] as Shape4, ws: [3, 3, 5, 4] as Shape4, filters: 1 },
+    { name: "larger: four phase filters", outShape: [1, 32, 30, 64] as Shape4, ws: [3, 3, 64, 64] as Shape4, filters: 4 },
+  ])("$name: reused while the weight is unchanged, rebuilt after assign, freed with the weight", ({ outShape, ws, filters }) => {
+    const g = convGeom(outShape, ws, 2, "same");
+    const xs: Shape4 = [1, g.ho, g.wo, ws[3]];
+    expect(usePhases(3, 3, 2, 2, g.ho * g.wo * 4 * ws[2] * 4 * ws[3])).toBe(filters === 4);
+    const x = randn(prod(xs), 1);
+    const ref = (w: Float64Array) => conv2dGradsRef(new Float64Array(prod(outShape)), w, x, g).dx;
+    const op = (a: tf.Tensor4D, w: tf.Tensor4D) => tf.conv2dTranspose(a, w, outShape, 2, "same");
+    const cache = FilterCache.of(tf.backend());
+    const sizeBefore = cache.size;
+    const dataBefore = tf.backend().numDataIds();
+    const w1 = randn(prod(ws), 2, 0.2);
+    const w2 = randn(prod(ws), 3, 0.2);
+    const init = t4(w1, ws);
+    const v = tf.variable(init, true, `cache-${Math.random()}`);
+    init.dispose(); // the variable alone holds version 1, as in training
+    const xt = t4(x, xs);
+    const builds0 = cache.stats.builds;
+    const hits0 = cache.stats.hits;
+
+    const y1 = tf.tidy(() => Array.from(op(xt, v).dataSync()));
+    const y1again = tf.tidy(() => Array.from(op(xt, v).dataSync()));
+    expect(cache.stats.builds - builds0).toBe(filters);
+    expect(cache.stats.hits - hits0).toBe(filters);
+    expect(cache.size).toBe(sizeBefore + filters);
+    expectClose(y1, ref(w1), 1e-5, "version 1");
+    expect(y1again).toEqual(y1);
+
+    tf.tidy(() => v.assign(t4(w2, ws))); // what the optimizer does: a new data id
+    expect(cache.size, "the old version is freed with the old value").toBe(sizeBefore);
+    const y2 = tf.tidy(() => Array.from(op(xt, v).dataSync()));
+    expect(cache.stats.builds - builds0).toBe(2 * filters);
+    expectClose(y2, ref(w2), 1e-5, "version 2 (no stale filter)");
+
+    v.dispose();
+    xt.dispose();
+    expect(cache.size).toBe(sizeBefore);
+    expect(tf.backend().numDataIds()).toBe(dataBefore);
+  });
+
+  // Both forms of the input gradient on small shapes (the registered kernel picks the sub-pixel
+  // form for these; conv_backprop.test.ts covers it through tf.grads).
+  const EXPLICIT: [[0, 0], [number, number], [number, number], [0, 0]] = [[0, 0], [1, 1], [2, 0], [0, 0]];
+  it.each([
+    { xs: [1, 9, 7, 6] as Shape4, k: 3, s: 2, pad: "same" as const },
+    { xs: [2, 8, 9, 5] as Shape4, k: 3, s: 2, pad: "valid" as const },
+    { xs: [1, 10, 8, 4] as Shape4, k: 3, s: 2, pad: EXPLICIT },
+    { xs: [1, 11, 9, 3] as Shape4, k: 5, s: 2, pad: "same" as const },
+    { xs: [2, 10, 11, 4] as Shape4, k: 4, s: 3, pad: "same" as const },
+    { xs: [1, 9, 9, 4] as Shape4, k: 4, s: 2, pad: EXPLICIT },
+  ])("dx with phases and with one sub-pixel conv: k$k s$s $pad x$xs", ({ xs, k, s, pad }) => {
+    const ws: Shape4 = [k, k, xs[3], 7];
+    const gg = convGeom(xs, ws, s, pad);
+    const dyS: Shape4 = [gg.n, gg.ho, gg.wo, gg.co];
+    const w = randn(prod(ws), 6, 0.5);
+    const dyv = randn(prod(dyS), 7);
+    const want = conv2dGradsRef(new Float64Array(prod(xs)), w, dyv, gg).dx;
+    const b = tf.backend();
+    const before = b.numDataIds();
+    const wt = t4(w, ws);
+    const dyt = t4(dyv, dyS);
+    const info = (t: tf.Tensor) => ({ dataId: t.dataId, shape: t.shape, dtype: t.dtype });
+    for (const phases of [true, false]) {
+      const ctx = new KernelCtx(b, "wasm");
+      const out = ctx.finish(conv2DBackpropInputViaConv(ctx, info(dyt), info(wt), { strides: s, pad, inputShape: xs }, phases));
+      expect(out.shape).toEqual(xs);
+      expectClose(b.readSync(out.dataId) as Float32Array, want, 1e-5, `dx (phases ${phases})`);
+      b.disposeData(out.dataId);
+    }
+    tf.dispose([wt, dyt]);
+    expect(b.numDataIds(), "no intermediate or cached filter left").toBe(before);
+  });
+
+  // [2,9,8,16] s2: 40 output pixels > 24 channels → dWᵀ = dyᵀ·xcol; [1,5,4,16]: 6 pixels → dW = xcolᵀ·dy
+  type GemmCase = [string, number, Shape4, GemmOptions];
+  it.each([
+    ["all 9 taps in one block", 9, [2, 9, 8, 16], {}],
+    ["one tap per block", 1, [2, 9, 8, 16], {}],
+    ["4 taps per block (9 = 4 + 4 + 1)", 4, [2, 9, 8, 16], {}],
+    ["pixel blocks of 7 (40 = 5·7 + 5), summed", 9, [2, 9, 8, 16], { pixelBlock: 7 }],
+    ["pixel blocks of 7 and 4 taps per block", 4, [2, 9, 8, 16], { pixelBlock: 7 }],
+    ["many pixels, xcolᵀ·dy forced", 4, [2, 9, 8, 16], { layout: "direct" }],
+    ["few pixels (xcolᵀ·dy), one block", 9, [1, 5, 4, 16], {}],
+    ["few pixels (xcolᵀ·dy), 4 taps per block", 4, [1, 5, 4, 16], {}],
+    ["few pixels, dyᵀ·xcol forced, pixel blocks of 4", 9, [1, 5, 4, 16], { layout: "transposed", pixelBlock: 4 }],
+  ] as GemmCase[])("im2col GEMM filter gradient, %s", (_name, tapsPerBlock, inS, opts) => {
+    const wS: Shape4 = [3, 3, 16, 24];
+    const gg = convGeom(inS, wS, 2, "same");
+    const xv = randn(prod(inS), 4);
+    const dyS: Shape4 = [gg.n, gg.ho, gg.wo, gg.co];
+    const dyv = randn(prod(dyS), 5);
+    const pixels = opts.layout !== "direct" && opts.pixelBlock != null ? opts.pixelBlock : gg.n * gg.ho * gg.wo;
+    const maxChunkBytes = tapsPerBlock * 4 * pixels * inS[3];
+    const want = conv2dGradsRef(xv, new Float64Array(prod(wS)), dyv, gg).dw;
+    const b = tf.backend();
+    const before = b.numDataIds();
+    const xt = t4(xv, inS);
+    const dyt = t4(dyv, dyS);
+    const ctx = new KernelCtx(b, "wasm");
+    const info = (t: tf.Tensor) => ({ dataId: t.dataId, shape: t.shape, dtype: t.dtype });
+    const out = ctx.finish(
+      conv2DBackpropFilterGemm(ctx, info(xt), info(dyt), { strides: 2, pad: "same", filterShape: wS }, { ...opts, maxChunkBytes }),
+    );
+    expect(out.shape).toEqual(wS);
+    const got = b.readSync(out.dataId) as Float32Array;
+    expectClose(got, want, 1e-5, `dW (${maxChunkBytes} bytes per block)`);
+    b.disposeData(out.dataId);
+    tf.dispose([xt, dyt]);
+    expect(b.numDataIds(), "no intermediate left").toBe(before);
+  });
+
+  it("takes the GEMM only where both channel counts are wide", () => {
+    expect(filterGradViaGemm(256, 256)).toBe(true);
+    expect(filterGradViaGemm(3, 64)).toBe(false);
+    expect(filterGradViaGemm(64, 3)).toBe(false);
+  });
+});
