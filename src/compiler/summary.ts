@@ -2,6 +2,9 @@
 // multiply-accumulates per forward pass and an activation-memory estimate.
 import type { Ir, IrNet, IrNode } from "../ir/schema.js";
 import { OPS, type Shape } from "./ops.js";
+import { stepPeak, type StepPeak } from "./memory_estimate.js";
+
+export type { StepPeak } from "./memory_estimate.js";
 
 export interface LayerRow {
   path: string;
@@ -27,8 +30,16 @@ export interface SpecSummary {
   nets: NetSummary[];
   /** network applications in the losses (each keeps its activations for backward) */
   applications: Record<string, number>;
-  /** estimate for one training iteration at batch 1 */
+  /**
+   * estimate for one training iteration at batch 1 if every network application's activations
+   * were kept at once (one autograd graph for a whole step, as PyTorch's loss.backward() keeps it)
+   */
   stepBytes: { activations: number; parameters: number; total: number };
+  /**
+   * the predicted high-water mark of tensor memory of one training iteration in gancc's own runtime
+   * (memory_estimate.ts): plain, and with `recompute: residual` (gradient checkpointing)
+   */
+  peak: { plain: StepPeak; recompute: StepPeak };
 }
 
 const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
@@ -75,7 +86,12 @@ export function summarize(ir: Ir): SpecSummary {
     // weights + gradients + two Adam slots
     parameters += (n.trainable * 4 + n.nonTrainable) * 4;
   }
-  return { nets, applications, stepBytes: { activations, parameters, total: activations + parameters } };
+  return {
+    nets,
+    applications,
+    stepBytes: { activations, parameters, total: activations + parameters },
+    peak: { plain: stepPeak(ir, "none"), recompute: stepPeak(ir, "residual") },
+  };
 }
 
 export function formatCount(n: number): string {
@@ -114,5 +130,10 @@ export function renderSummary(ir: Ir, s: SpecSummary): string {
   const sz = ir.nets[0]?.input.shape[0] ?? ir.data.crop;
   out.push(`one training iteration (batch ${ir.train.batch}, ${sz}×${sz}): ${apps || "no network applications"} in the losses`);
   out.push(`  activations kept for backward ≈ ${formatBytes(s.stepBytes.activations)}, parameters + gradients + Adam state ≈ ${formatBytes(s.stepBytes.parameters)}, total ≈ ${formatBytes(s.stepBytes.total)}`);
+  const where = (p: StepPeak) => `in step ${p.step}, part ${p.part.join(" + ")}`;
+  out.push(
+    `  gancc's runtime: peak tensor memory ≈ ${formatBytes(s.peak.plain.bytes)} (${where(s.peak.plain)}; weights ${formatBytes(s.peak.plain.weights)}), ` +
+      `with --recompute residual ≈ ${formatBytes(s.peak.recompute.bytes)}; optimizer state ${formatBytes(s.peak.plain.optimizerState)} (on cpu and wasm kept outside the backend)`,
+  );
   return out.join("\n");
 }

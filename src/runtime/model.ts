@@ -5,7 +5,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Ir } from "../ir/schema.js";
 import { Net } from "./net.js";
-import { TrainingProgram, type Batch, type IterationResult } from "./program.js";
+import { TrainingProgram, type Batch, type IterationResult, type MemoryOptions } from "./program.js";
 import type { HostTensor } from "../io/tensor.js";
 
 export interface ModelOptions {
@@ -15,13 +15,17 @@ export interface ModelOptions {
   weights?: ReadonlyMap<string, HostTensor>;
   /** instantiate only these nets (default: all) */
   nets?: string[];
+  /** how a training step spends memory (program.ts): the backward schedule, gradient checkpointing */
+  memory?: MemoryOptions;
 }
 
 export class Model {
   readonly nets = new Map<string, Net>();
   private program?: TrainingProgram;
+  private readonly memory: MemoryOptions;
 
   constructor(readonly ir: Ir, opts: ModelOptions = {}) {
+    this.memory = opts.memory ?? {};
     const seed = opts.seed ?? ir.train.seed;
     const wanted = opts.nets ?? ir.nets.map((n) => n.name);
     for (const name of wanted) {
@@ -45,7 +49,7 @@ export class Model {
 
   /** The training program (created on first use: optimizer state, image pools, RNG). */
   trainer(): TrainingProgram {
-    this.program ??= new TrainingProgram(this.ir, this.nets);
+    this.program ??= new TrainingProgram(this.ir, this.nets, this.ir.train.seed, this.memory);
     return this.program;
   }
 

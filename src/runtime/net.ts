@@ -16,6 +16,8 @@ import type { IrNet, IrNode } from "../ir/schema.js";
 import { initialValue } from "./init.js";
 import { FUSIBLE, LOWERINGS, type FusedActivation, type ForwardContext, type Lowering } from "./layers.js";
 import { Rng } from "./rng.js";
+import { gradsReleasing } from "./backprop.js";
+import { residualBlocks } from "../compiler/residual.js";
 
 interface PlanStep {
   node: IrNode;
@@ -27,12 +29,21 @@ interface PlanStep {
   release: string[];
 }
 
+/** "residual": gradient checkpointing of residual blocks (see `Net.forward`). */
+export type RecomputeMode = "none" | "residual";
+
 export interface ForwardOptions {
   training?: boolean;
   /** dropout masks (default: a fixed stream seeded from the net name) */
   rng?: Rng;
   /** in training, update state such as batch-norm running statistics (default true) */
   updateState?: boolean;
+  /**
+   * "residual": run each residual block as one tape node that keeps only the block's input; its
+   * gradient recomputes the block (same dropout masks, no second running-statistics update) and
+   * differentiates it there. Trades one more forward pass of the blocks for their activations.
+   */
+  recompute?: RecomputeMode;
 }
 
 export class Net {
@@ -41,6 +52,8 @@ export class Net {
   /** every parameter (trainable and state), by stable name */
   readonly variables = new Map<string, tf.Variable>();
   private readonly plan: PlanStep[];
+  /** residual blocks as plan ranges: first body step → the add's step and the block's input id */
+  private readonly segments: Map<number, Segment>;
   private readonly outputId: string;
   private readonly defaultRng: Rng;
 
@@ -65,6 +78,7 @@ export class Net {
       this.variables.set(p.name, v);
     }
     this.plan = buildPlan(net.nodes);
+    this.segments = residualSegments(this.plan);
     instance += 1;
     this.outputId = this.plan[this.plan.length - 1]!.outId;
   }
@@ -77,6 +91,11 @@ export class Net {
   /** Trainable parameters in forward order with their stable names. */
   trainableParams(): { name: string; variable: tf.Variable }[] {
     return this.ir.params.filter((p) => p.trainable).map((p) => ({ name: p.name, variable: this.variables.get(p.name)! }));
+  }
+
+  /** Number of residual blocks that `recompute: "residual"` checkpoints. */
+  residualBlocks(): number {
+    return this.segments.size;
   }
 
   /** Number of trainable scalars. */
@@ -116,21 +135,75 @@ export class Net {
     const inputId = this.ir.nodes[0]!.id;
     hold(inputId, x);
     holders.set(x, Infinity); // the caller's
-    for (const s of this.plan) {
+    const checkpoint = opts.recompute === "residual";
+    for (let i = 0; i < this.plan.length; i++) {
+      const s = this.plan[i]!;
       if (s.node.op === "input") continue;
-      const xs = s.node.inputs.map((id) => values.get(id)!);
-      const ps = s.node.params.map((n) => this.variables.get(n)!);
-      const y = s.lower(xs, s.node, ps, ctx, s.fuse);
-      hold(s.outId, y);
-      for (const id of s.release) {
-        const t = values.get(id)!;
-        values.delete(id);
-        const n = holders.get(t)! - 1;
-        holders.set(t, n);
-        if (n === 0) t.dispose();
+      const seg = checkpoint ? this.segments.get(i) : undefined;
+      if (seg) {
+        const end = seg.end;
+        hold(this.plan[end]!.outId, this.recomputed(i, seg, values.get(seg.skip)!, ctx));
+        // the block's releases: only ids from outside it (its input) are in `values`
+        for (let k = i; k <= end; k++) for (const id of this.plan[k]!.release) if (values.has(id)) release(id);
+        i = end;
+        continue;
       }
+      hold(s.outId, this.runStep(s, (id) => values.get(id)!, ctx));
+      for (const id of s.release) release(id);
     }
     return values.get(this.outputId)!;
+
+    function release(id: string) {
+      const t = values.get(id)!;
+      values.delete(id);
+      const n = holders.get(t)! - 1;
+      holders.set(t, n);
+      if (n === 0) t.dispose();
+    }
+  }
+
+  private runStep(s: PlanStep, read: (id: string) => tf.Tensor, ctx: ForwardContext): tf.Tensor {
+    const xs = s.node.inputs.map(read);
+    const ps = s.node.params.map((n) => this.variables.get(n)!);
+    return s.lower(xs, s.node, ps, ctx, s.fuse);
+  }
+
+  /** Plan steps start..end on `x` in a local scope; only their output survives. */
+  private runSegment(start: number, { end, skip }: Segment, x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
+    const local = new Map<string, tf.Tensor>([[skip, x]]);
+    for (let k = start; k <= end; k++) {
+      const s = this.plan[k]!;
+      local.set(s.outId, this.runStep(s, (id) => local.get(id)!, ctx));
+    }
+    return local.get(this.plan[end]!.outId)!;
+  }
+
+  /**
+   * A residual block as one custom-gradient node: the forward pass runs without a tape and keeps
+   * only `x`; the gradient recomputes the block from `x` with the dropout stream as it was and
+   * without state updates, and differentiates it (backprop.ts, releasing as it goes).
+   */
+  private recomputed(start: number, seg: Segment, x: tf.Tensor, ctx: ForwardContext): tf.Tensor {
+    const names = [...new Set(this.plan.slice(start, seg.end + 1).flatMap((p) => p.node.params))];
+    const vars = names.map((n) => this.variables.get(n)!).filter((v) => v.trainable);
+    const rngAt = ctx.rng.state();
+    const replay: ForwardContext = { training: ctx.training, rng: ctx.rng, assignState: (_n, v) => v.dispose() };
+    const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const save = args[args.length - 1] as tf.GradSaveFunc;
+      const xx = args[0] as tf.Tensor;
+      save([xx]);
+      return {
+        value: this.runSegment(start, seg, xx, ctx),
+        gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+          const x0 = saved[0]!;
+          replay.rng = Rng.fromState(rngAt);
+          const { value, grads } = gradsReleasing(() => this.runSegment(start, seg, x0, replay), [x0, ...vars], dy as tf.Tensor);
+          value.dispose();
+          return grads.map((g, k) => g ?? tf.zerosLike(k === 0 ? x0 : vars[k - 1]!));
+        },
+      };
+    });
+    return op(x, ...vars);
   }
 
   /** Current values of every parameter (copies), by name. */
@@ -157,6 +230,18 @@ export class Net {
 }
 
 let instance = 0;
+
+/** A residual block in the plan (src/compiler/residual.ts): first step → this. */
+interface Segment {
+  end: number;
+  /** the block's input id */
+  skip: string;
+}
+
+function residualSegments(plan: PlanStep[]): Map<number, Segment> {
+  const steps = plan.map((p) => ({ id: p.outId, op: p.node.op, inputs: p.node.inputs }));
+  return new Map(residualBlocks(steps).map((b) => [b.start, { end: b.end, skip: b.input }]));
+}
 
 function buildPlan(nodes: IrNode[]): PlanStep[] {
   const consumers = new Map<string, number[]>();

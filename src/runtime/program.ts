@@ -19,15 +19,22 @@
  *
  * Every value is released when the iteration ends; tensors inside each step live in tf.tidy
  * scopes, so `tf.memory().numTensors` is the same after every iteration.
+ *
+ * Memory (MemoryOptions): a step's loss is differentiated one independent part at a time
+ * (`lossParts`), each on its own tape whose saved tensors and gradients are freed as its backward
+ * pass goes (backprop.ts), and the parts' gradients are summed; `gancc summary` predicts the peak
+ * of this schedule (src/compiler/memory_estimate.ts).
  */
 import type { HostTensor } from "../io/tensor.js";
 import * as tf from "@tensorflow/tfjs";
 import type { Ir, IrStep, IrValue } from "../ir/schema.js";
 import { VALUE_OPS } from "./criteria.js";
-import type { Net } from "./net.js";
+import type { Net, RecomputeMode } from "./net.js";
 import { Optimizer } from "./optim.js";
 import { ImagePool, type PoolState } from "./pool.js";
 import { Rng, type RngState } from "./rng.js";
+import { gradsReleasing } from "./backprop.js";
+import { lossParts } from "../compiler/memory_estimate.js";
 
 export type Batch = Record<string, tf.Tensor>;
 
@@ -56,6 +63,20 @@ export class OutOfMemoryError extends Error {
 
 const OOM = /memory access out of bounds|out of memory|Cannot enlarge memory|Aborted\(OOM\)/i;
 
+/**
+ * How a training step spends memory (the results are the same within float32 summation order).
+ * - `backward`: "parts" (default) differentiates each independent part of the loss on its own tape
+ *   and frees saved tensors and gradients as the backward pass goes (backprop.ts); "tape" records the
+ *   whole loss on one tape and runs tf.variableGrads, which keeps everything until the end (the
+ *   schedule before; kept for comparison in tests and bench/memory.ts).
+ * - `recompute`: "residual" keeps only each residual block's input during the forward pass and
+ *   recomputes the block in the backward pass (gradient checkpointing, net.ts); "none" (default).
+ */
+export interface MemoryOptions {
+  backward?: "parts" | "tape";
+  recompute?: RecomputeMode;
+}
+
 export interface ProgramState {
   rng: RngState;
   optimizers: { t: number; slots: Map<string, HostTensor> }[];
@@ -70,7 +91,12 @@ export class TrainingProgram {
   /** updates applied to each net (to tell a replayed value from a stale one) */
   private readonly updates = new Map<string, number>();
 
-  constructor(readonly ir: Ir, readonly nets: ReadonlyMap<string, Net>, seed = ir.train.seed) {
+  constructor(
+    readonly ir: Ir,
+    readonly nets: ReadonlyMap<string, Net>,
+    seed = ir.train.seed,
+    readonly options: MemoryOptions = {},
+  ) {
     this.values = new Map(ir.values.map((v) => [v.id, v]));
     this.rng = Rng.derive(seed, "train");
     this.optimizers = ir.train.steps.map((s) => new Optimizer(s.optimizer, s.updates.flatMap((n) => this.net(n).trainableParams())));
@@ -162,7 +188,7 @@ export class TrainingProgram {
       computedAt.set(id, version);
       if (v.op === "apply") {
         const rng = Rng.derive(ictx.iterSeed, id);
-        y = this.net(v.attrs.net as string).forward(xs[0]!, { training: true, rng, updateState: !replay });
+        y = this.net(v.attrs.net as string).forward(xs[0]!, { training: true, rng, updateState: !replay, recompute: this.options.recompute });
       }
       else {
         const f = VALUE_OPS[v.op];
@@ -181,19 +207,46 @@ export class TrainingProgram {
     }
     const vars = opt.params.map((p) => p.variable);
     const kept: { loss: string; term: string; t: tf.Tensor }[] = [];
-    const { value, grads } = tf.variableGrads(() => {
-      const terms = loss.terms.map((t) => get(t.value));
-      terms.forEach((t, i) => kept.push({ loss: loss.name, term: loss.terms[i]!.name, t: tf.keep(t.clone()) }));
+    /** the sum of some of the loss's terms (by index), keeping each term's value for the report */
+    const sumOf = (idx: number[]) => () => {
+      const terms = idx.map((i) => get(loss.terms[i]!.value));
+      terms.forEach((t, k) => kept.push({ loss: loss.name, term: loss.terms[idx[k]!]!.name, t: tf.keep(t.clone()) }));
       return (terms.length === 1 ? terms[0]!.clone() : tf.addN(terms)) as tf.Scalar;
-    }, vars);
-    value.dispose();
+    };
+    let grads: tf.NamedTensorMap;
+    if (this.options.backward === "tape") {
+      const r = tf.variableGrads(sumOf(loss.terms.map((_, i) => i)), vars);
+      r.value.dispose();
+      grads = r.grads;
+    } else {
+      grads = {};
+      try {
+        for (const part of lossParts(this.ir, step)) {
+          const r = gradsReleasing(sumOf(part), vars);
+          r.value.dispose();
+          r.grads.forEach((g, i) => {
+            if (!g) return;
+            const name = vars[i]!.name;
+            const cur = grads[name];
+            grads[name] = cur ? tf.tidy(() => tf.add(cur, g)) : g;
+            if (cur) (cur.dispose(), g.dispose());
+          });
+        }
+      } catch (e) {
+        tf.dispose(Object.values(grads));
+        throw e;
+      }
+      if (vars.every((v) => !grads[v.name])) throw new Error(`internal: loss ${loss.name} does not depend on the variables of ${step.updates.join(", ")}`);
+    }
     opt.apply(grads, lrScale);
     for (const n of step.updates) this.updates.set(n, (this.updates.get(n) ?? 0) + 1);
     if (step.clip) {
       const { min, max } = step.clip;
       for (const v of vars) tf.tidy(() => v.assign(tf.clipByValue(v, min, max)));
     }
-    return kept;
+    // in the loss's term order (the parts evaluate them grouped), as reports list them
+    const order = new Map(loss.terms.map((t, i) => [t.name, i]));
+    return kept.sort((a, b) => order.get(a.term)! - order.get(b.term)!);
   }
 
   async state(): Promise<ProgramState> {

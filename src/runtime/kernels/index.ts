@@ -9,6 +9,7 @@ export {
   kernelFixesRegistered,
   isKernelFixActive,
   listKernelFixes,
+  filterGradViaGemm,
   type KernelFixInfo,
 } from "./register.js";
 export { mirrorPadBackward, mirrorPadGradConfig, type MirrorPadMode } from "./mirror_pad_grad.js";
@@ -18,10 +19,14 @@ export {
   conv2DBackpropFilterViaConv,
   conv2DBackpropInputViaConv,
   subPixelFilter,
+  phaseFilter,
+  usePhases,
   type Conv2DBackpropFilterAttrs,
   type Conv2DBackpropInputAttrs,
 } from "./conv_backprop.js";
 export { conv2DBackpropFilterJs } from "./cpu_conv_backprop_filter.js";
+export { conv2DBackpropFilterGemm, type GemmOptions } from "./wasm_conv_backprop_filter.js";
+export { FilterCache } from "./filter_cache.js";
 export { convTranspose2d, torchConvTransposeGeometry, type ConvTransposeOptions } from "./conv_transpose.js";
 export { foldPaddings, padViaLowRank } from "./webgpu_pad.js";
 export { KernelCtx } from "./kernel_ctx.js";

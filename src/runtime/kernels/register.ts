@@ -18,7 +18,9 @@ import {
   type Conv2DBackpropInputAttrs,
 } from "./conv_backprop.js";
 import { conv2DBackpropFilterJs } from "./cpu_conv_backprop_filter.js";
+import { conv2DBackpropFilterGemm } from "./wasm_conv_backprop_filter.js";
 import { mirrorPadGradConfig } from "./mirror_pad_grad.js";
+import { wasmIdentityShared } from "./wasm_identity.js";
 import { padViaLowRank, webgpuPadSupports, type PadV2Attrs } from "./webgpu_pad.js";
 
 /** Which fix replaced what; one entry per (kernel, backend) or gradient. */
@@ -59,7 +61,16 @@ function stockKernelFunc(kernelName: string, backendName: string): tf.KernelFunc
   return state().originalKernels.get(key(kernelName, backendName))?.config?.kernelFunc;
 }
 
-/** Conv2DBackpropFilter through the backend's forward Conv2D (wasm). */
+/**
+ * Which wasm filter gradient to use: the im2col GEMM where both channel counts are wide (the
+ * GEMM's rows are Co, its im2col runs are Ci long), the "dilation = stride" conv for the RGB
+ * input/output layers (measured side by side, process CPU time: there the GEMM is 2–10× slower).
+ */
+export function filterGradViaGemm(ci: number, co: number): boolean {
+  return ci >= 16 && co >= 16;
+}
+
+/** Conv2DBackpropFilter on wasm: im2col GEMM or the backend's forward Conv2D (see above). */
 function backpropFilterViaConv(backendName: string): tf.KernelFunc {
   return (args: KernelArgs) => {
     const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
@@ -71,7 +82,8 @@ function backpropFilterViaConv(backendName: string): tf.KernelFunc {
     }
     const ctx = new KernelCtx(args.backend as tf.KernelBackend, backendName);
     try {
-      return ctx.finish(conv2DBackpropFilterViaConv(ctx, x, dy, attrs));
+      const viaGemm = filterGradViaGemm(x.shape[3]!, attrs.filterShape[3]);
+      return ctx.finish(viaGemm ? conv2DBackpropFilterGemm(ctx, x, dy, attrs) : conv2DBackpropFilterViaConv(ctx, x, dy, attrs));
     } catch (e) {
       ctx.disposeAll();
       throw e;
@@ -148,7 +160,7 @@ function kernelFixes(): KernelFix[] {
         kind: "kernel",
         kernelName: tf.Conv2DBackpropFilter,
         backendName: "wasm",
-        description: "wasm has no Conv2DBackpropFilter: composed from XNNPACK Conv2D (dilation = stride)",
+        description: "wasm has no Conv2DBackpropFilter: im2col x XNNPACK GEMM (wide layers) or XNNPACK Conv2D with dilation = stride (RGB layers)",
       },
       config: { kernelName: tf.Conv2DBackpropFilter, backendName: "wasm", kernelFunc: backpropFilterViaConv("wasm") },
     },
@@ -158,9 +170,19 @@ function kernelFixes(): KernelFix[] {
         kind: "kernel",
         kernelName: tf.Conv2DBackpropInput,
         backendName: "wasm",
-        description: "wasm Conv2DBackpropInput is a naive loop: replaced by one sub-pixel XNNPACK Conv2D",
+        description: "wasm Conv2DBackpropInput is a naive loop: one XNNPACK Conv2D per output phase (or one sub-pixel Conv2D), rearranged filters cached per weight version",
       },
       config: { kernelName: tf.Conv2DBackpropInput, backendName: "wasm", kernelFunc: backpropInputViaConv("wasm") },
+    },
+    {
+      info: {
+        id: "wasm-identity-shared",
+        kind: "kernel",
+        kernelName: tf.Identity,
+        backendName: "wasm",
+        description: "wasm Identity copies the buffer, so every tensor the gradient tape saves (as a clone) existed twice: shares it, as cpu does (wasm_identity.ts)",
+      },
+      config: { kernelName: tf.Identity, backendName: "wasm", kernelFunc: wasmIdentityShared },
     },
     {
       info: {
