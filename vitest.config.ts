@@ -53,7 +53,9 @@ if ("skip" in webgpu) {
   process.stderr.write(`webgpu tests skipped: ${webgpu.skip} (to run them: ${HOW})\n`);
 }
 
-const all = { ...shared, include: ["test/**/*.test.ts"] };
+// Test files run in parallel forks, two on a 2-core CI machine: wasm on every core in each of them
+// would only make the threads spin against each other. The thread tests ask for counts explicitly.
+const all = { ...shared, include: ["test/**/*.test.ts"], env: { GANCC_THREADS: process.env.GANCC_THREADS ?? "1" } };
 
 export default defineConfig({
   test:

@@ -7,8 +7,11 @@
  *   webgpu      @tensorflow/tfjs-backend-webgpu on Dawn (the optional `webgpu`
  *               package; see ./webgpu.ts), on whatever adapter Dawn finds —
  *               a GPU, or a software one such as SwiftShader
- *   wasm        @tensorflow/tfjs-backend-wasm (XNNPACK, SIMD; single-threaded
- *               in Node — see `wasmThreadsNote`)
+ *   wasm        @tensorflow/tfjs-backend-wasm (XNNPACK, SIMD), on every core:
+ *               its threaded build, which tfjs itself does not start in
+ *               Node, is loaded by ./wasm_threads.ts; `threads: 1` (or a
+ *               failure there, with the reason) gives tfjs's single-threaded
+ *               SIMD build
  *   cpu         plain-JS reference backend (slow)
  *   auto        tensorflow if loadable, else webgpu on a hardware adapter,
  *               else wasm, else cpu (a software WebGPU adapter is used only
@@ -20,6 +23,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { registerKernelFixes } from "./kernels/index.js";
+import { TFJS_WASM_MAX_THREADS, defaultThreadCount, loadThreadedWasmModule, releaseWorkers, type ThreadedWasmModule } from "./wasm_threads.js";
 import {
   describeAdapter,
   probeWebgpu,
@@ -40,6 +44,20 @@ export interface BackendSelection {
   reason: string;
   /** webgpu only: the adapter in use. */
   adapter?: WebgpuAdapterDescription;
+  /** wasm: the threads XNNPACK really runs on (its own report); cpu: 1; tensorflow, webgpu: not set (their own pools). */
+  threads?: number;
+  /** Something the user asked for that could not be done (e.g. wasm threads), with why; the selection still works. */
+  warning?: string;
+}
+
+export interface BackendOptions {
+  /**
+   * wasm: threads for XNNPACK (default: the core count, `os.availableParallelism()`;
+   * at most 8, tfjs's limit). 1 = tfjs's single-threaded SIMD build. Other backends
+   * ignore it. Choose it once per process: switching re-creates the wasm backend,
+   * which invalidates its tensors.
+   */
+  threads?: number;
 }
 
 export class BackendUnavailableError extends Error {
@@ -54,18 +72,17 @@ export class BackendUnavailableError extends Error {
 }
 
 /**
- * What we found about wasm threads in Node (tfjs 4.22): tfjs forces
- * `WASM_HAS_MULTITHREAD_SUPPORT` to false under Node (tfjs issue #3830).
- * Forcing the flag on makes init fail: the pthread worker is created from a
- * `blob:` URL, which Node's worker_threads rejects (ERR_WORKER_PATH), and the
- * worker then evaluates the bundled factory, which references rollup's
- * CommonJS helpers (`require$$0`, `commonjsGlobal`) absent in the worker.
- * Patching all of that makes the threaded-SIMD module load, but XNNPACK
- * still reports 1 thread and throughput is unchanged, so we keep the
- * single-threaded SIMD build.
+ * Why wasm threads need ./wasm_threads.ts (tfjs 4.22): tfjs forces
+ * `WASM_HAS_MULTITHREAD_SUPPORT` to false under Node (tfjs issue #3830), and
+ * forcing it on fails: the pthread worker comes from a `blob:` URL, which
+ * Node's worker_threads rejects. An earlier attempt that got the threaded
+ * module to load still saw XNNPACK report 1 thread: its pool is capped at
+ * `emscripten_num_logical_cores() / 2`, i.e. 1 on a 2-core machine, whatever
+ * `setThreadsCount` says. wasm_threads.ts starts the worker from a `data:`
+ * URL and lifts that cap; this note is the fallback's explanation.
  */
 export const wasmThreadsNote =
-  "wasm threads are disabled in Node by tfjs (blob: worker URLs are not supported by Node worker_threads); using single-threaded SIMD";
+  "tfjs does not start wasm threads in Node (its pthread worker comes from a blob: URL, which Node's worker_threads rejects); gancc loads the threaded build itself";
 
 const TF_NODE_PACKAGES = ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"] as const;
 
@@ -127,7 +144,49 @@ export function wasmDistDir(): string | undefined {
 
 interface WasmModule {
   setWasmPaths(prefix: string): void;
-  getThreadsCount?(): number;
+  setThreadsCount(n: number): void;
+  getThreadsCount(): number;
+  BackendWasm: new (module: ThreadedWasmModule) => tf.KernelBackend;
+}
+
+/** What the registered 'wasm' factory builds: tfjs's own (1 thread) or the threaded module for N threads. */
+let wasmFactoryThreads = 1;
+let stockWasmFactory: (() => tf.KernelBackend | Promise<tf.KernelBackend>) | undefined;
+
+/** Re-registers 'wasm' (disposing an initialised instance) with `factory`. */
+function registerWasmFactory(factory: () => tf.KernelBackend | Promise<tf.KernelBackend>, threads: number): void {
+  if (tf.findBackendFactory("wasm") != null) tf.removeBackend("wasm");
+  tf.registerBackend("wasm", factory, 2); // tfjs-backend-wasm's own priority
+  wasmFactoryThreads = threads;
+}
+
+/** Makes 'wasm' the threaded build with XNNPACK on `threads` threads; rejects (nothing changed) if it cannot load. */
+async function useThreadedWasm(mod: WasmModule, threads: number): Promise<void> {
+  const m = await loadThreadedWasmModule(threads);
+  stockWasmFactory ??= tf.findBackendFactory("wasm");
+  let used = false;
+  registerWasmFactory(() => {
+    // One backend per module: a second thread pool would need new workers, which only start
+    // while the main thread is free, and pthreadpool_create blocks it until they do.
+    if (used) throw new Error("this threaded wasm module already backed a backend; select the backend again");
+    used = true;
+    mod.setThreadsCount(threads); // read by BackendWasm's constructor (init_with_threads_count)
+    const backend = new mod.BackendWasm(m);
+    releaseWorkers(m);
+    return backend;
+  }, threads);
+}
+
+/** Makes 'wasm' tfjs's own single-threaded build again (after a threaded one). */
+function useStockWasm(): void {
+  if (wasmFactoryThreads !== 1 && stockWasmFactory != null) registerWasmFactory(stockWasmFactory, 1);
+}
+
+/** The thread count asked for, checked (an API caller's mistake is reported, not guessed around). */
+function wantedThreads(threads: number | undefined): number {
+  if (threads === undefined) return defaultThreadCount();
+  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a whole number ≥ 1, got ${String(threads)}`);
+  return threads;
 }
 
 let wasmLoaded: Promise<WasmModule> | undefined;
@@ -174,7 +233,8 @@ async function trySimd(): Promise<boolean> {
   }
 }
 
-async function selectWasm(): Promise<BackendSelection | { error: string }> {
+async function selectWasm(asked: number | undefined): Promise<BackendSelection | { error: string }> {
+  const want = wantedThreads(asked);
   let mod: WasmModule;
   try {
     mod = await loadWasm();
@@ -184,22 +244,47 @@ async function selectWasm(): Promise<BackendSelection | { error: string }> {
   const simd = await trySimd();
   // SIMD on whenever the runtime can validate SIMD wasm (Node ≥ 16 can).
   tf.env().set("WASM_HAS_SIMD_SUPPORT", simd);
-  if (!(await activate("wasm"))) return { error: "tf.setBackend('wasm') failed (could not instantiate the .wasm binary)" };
+  const target = Math.min(want, TFJS_WASM_MAX_THREADS);
+  let why: string | undefined; // why fewer threads than asked
+  if (target > 1 && !simd) why = "the threaded build needs wasm SIMD, which this runtime lacks";
+  else if (target > 1 && (wasmFactoryThreads !== target || tf.engine().registry["wasm"] == null)) {
+    // a new module unless one with this count backs the live wasm backend
+    try {
+      await useThreadedWasm(mod, target);
+    } catch (e) {
+      why = errMessage(e);
+    }
+  }
+  if (target === 1 || why !== undefined) useStockWasm();
+  let active = await activate("wasm");
+  if (!active && wasmFactoryThreads > 1) {
+    why = "the threaded wasm backend failed to initialise";
+    useStockWasm();
+    active = await activate("wasm");
+  }
+  if (!active) return { error: "tf.setBackend('wasm') failed (could not instantiate the .wasm binary)" };
   let threads = 1;
   try {
-    threads = mod.getThreadsCount?.() ?? 1;
+    threads = mod.getThreadsCount();
   } catch {
     /* not initialised */
   }
+  const notes: string[] = [];
+  if (why !== undefined) notes.push(`threads unavailable: ${why}; ${wasmThreadsNote}`);
+  else if (threads < want) notes.push(want > TFJS_WASM_MAX_THREADS ? `${want} asked for; tfjs caps XNNPACK at ${TFJS_WASM_MAX_THREADS}` : `${want} asked for; XNNPACK made ${threads}`);
+  else if (want === 1 && asked === 1) notes.push("threads: 1 asked for");
+  const warning = why !== undefined ? `wasm runs on 1 thread instead of ${want}: ${why}` : threads < want && want <= TFJS_WASM_MAX_THREADS ? `wasm runs on ${threads} threads instead of ${want}` : undefined;
   return {
     name: "wasm",
-    reason: `wasm (XNNPACK${simd ? ", SIMD" : ", no SIMD"}, ${threads} thread${threads === 1 ? "" : "s"}; ${wasmThreadsNote})`,
+    reason: `wasm (XNNPACK${simd ? ", SIMD" : ", no SIMD"}, ${threads} thread${threads === 1 ? "" : "s"}${notes.length ? `; ${notes.join("; ")}` : ""})`,
+    threads,
+    ...(warning !== undefined ? { warning } : {}),
   };
 }
 
 async function selectCpu(): Promise<BackendSelection> {
   if (!(await activate("cpu"))) throw new BackendUnavailableError("tf.setBackend('cpu') failed", "cpu");
-  return { name: "cpu", reason: "cpu (pure JavaScript; slow — for tests and tiny models)" };
+  return { name: "cpu", reason: "cpu (pure JavaScript, 1 thread; slow — for tests and tiny models)", threads: 1 };
 }
 
 async function selectTensorflow(): Promise<BackendSelection | { causes: string[] }> {
@@ -249,9 +334,11 @@ async function selectWebgpu(explicit: boolean): Promise<BackendSelection | { err
 /**
  * Selects and initialises the tfjs backend, then registers the kernel fixes.
  * Throws `BackendUnavailableError` if an explicitly requested backend cannot
- * be used (`auto` never throws unless even cpu fails).
+ * be used (`auto` never throws unless even cpu fails), and a RangeError for
+ * `threads` that is not a whole number ≥ 1.
  */
-export async function selectBackend(kind: BackendKind): Promise<BackendSelection> {
+export async function selectBackend(kind: BackendKind, opts: BackendOptions = {}): Promise<BackendSelection> {
+  if (opts.threads !== undefined) wantedThreads(opts.threads);
   switch (kind) {
     case "tensorflow": {
       const r = await selectTensorflow();
@@ -264,7 +351,7 @@ export async function selectBackend(kind: BackendKind): Promise<BackendSelection
       return r;
     }
     case "wasm": {
-      const r = await selectWasm();
+      const r = await selectWasm(opts.threads);
       if ("error" in r) throw new BackendUnavailableError(`The 'wasm' backend is not available: ${r.error}`, "wasm");
       return r;
     }
@@ -277,8 +364,8 @@ export async function selectBackend(kind: BackendKind): Promise<BackendSelection
       const g = await selectWebgpu(false);
       if (!("error" in g)) return { ...g, reason: `auto: ${tfWhy}; using ${g.reason}` };
       const gpuWhy = `no webgpu (${g.error})`;
-      const w = await selectWasm();
-      if (!("error" in w)) return { name: w.name, reason: `auto: ${tfWhy}; ${gpuWhy}; using ${w.reason}` };
+      const w = await selectWasm(opts.threads);
+      if (!("error" in w)) return { ...w, reason: `auto: ${tfWhy}; ${gpuWhy}; using ${w.reason}` };
       const c = await selectCpu();
       return { name: c.name, reason: `auto: ${tfWhy}; ${gpuWhy}; wasm unavailable (${w.error}); using ${c.reason}` };
     }
