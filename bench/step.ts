@@ -17,15 +17,18 @@
  * after 1 warm-up (default 3)   --skip cpu@128,... (not run; estimated from the same backend at
  * another size, by pixel count)   --max-config-s S (default 900: a configuration whose estimated
  * run time (warm-up + iters + the profiled one) exceeds S is skipped and estimated the same way; 0 = no limit)
- * --ngf/--ndf (default 64)   --torch-threads 1,all (default)   --no-torch   --python /usr/bin/python3
+ * --ngf/--ndf (default 64)   --torch-threads 1,all (default)   --threads 1,all (default: the wasm
+ * backend's kernel threads, one configuration each; all = the core count)   --no-torch   --python /usr/bin/python3
  * --no-profile (skip the extra profiled iteration that gives the peak tensor memory and the
- * per-kernel breakdown)   --timeout-s S per configuration (default 3600).
+ * per-kernel breakdown)   --timeout-s S per configuration (default 3600)   --no-torch-engine (skip the
+ * row of gancc's generated PyTorch code, `--engine torch`: step_torch_engine.ts; it runs with each
+ * --torch-threads count next to the hand-written step_torch.py; target ≤ 1.1× its time).
  *
  * Each configuration runs in its own process (tfjs: this file with --child; PyTorch:
  * bench/step_torch.py through /usr/bin/python3, Debian's python3-torch 1.13 CPU), so that peak
  * RSS and the wasm heap (which only grows) are per configuration. PyTorch runs once with
- * torch.set_num_threads(1) — tfjs's wasm backend is single-threaded in Node, and tfjs's cpu
- * backend is plain single-threaded JavaScript — and once with all cores.
+ * torch.set_num_threads(1) — tfjs's cpu backend is plain single-threaded JavaScript, and wasm
+ * runs once per --threads count — and once with all cores.
  *
  * Measured per tfjs configuration: wall time (and process CPU time) of each timed
  * `model.trainIteration` (it ends by reading the loss values, so the work is done); the forward
@@ -51,6 +54,7 @@ import { compileSource } from "../src/compiler/compile.js";
 import { selectBackend, type BackendKind } from "../src/runtime/backend.js";
 import { Model } from "../src/runtime/model.js";
 import type { WebgpuAdapterDescription } from "../src/runtime/webgpu.js";
+import { runTorchEngine, type EngineOutcome } from "./step_torch_engine.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(HERE);
@@ -62,6 +66,8 @@ const RESULT_TAG = "@@step-result ";
 
 interface ChildConfig {
   backend: string;
+  /** wasm: kernel threads (selectBackend's `threads`) */
+  threads?: number;
   size: number;
   iters: number;
   ngf: number;
@@ -81,6 +87,8 @@ interface TfjsResult {
   runtime: "tfjs";
   backend: string;
   reason: string;
+  /** wasm: the kernel threads XNNPACK runs on; cpu: 1 */
+  threads?: number;
   /** webgpu: the adapter (vendor, architecture, description, software or not) */
   adapter?: WebgpuAdapterDescription;
   size: number;
@@ -155,7 +163,7 @@ const median = (xs: number[]) => {
 
 async function runChild(cfg: ChildConfig): Promise<TfjsResult> {
   const rssBase = process.memoryUsage().rss;
-  const sel = await selectBackend(cfg.backend as BackendKind);
+  const sel = await selectBackend(cfg.backend as BackendKind, { threads: cfg.threads });
   progress.backend = sel.name;
   const tensorBase = tf.memory().numBytes;
   const text = readFileSync(path.join(ROOT, SPEC), "utf8");
@@ -261,6 +269,7 @@ async function runChild(cfg: ChildConfig): Promise<TfjsResult> {
     runtime: "tfjs",
     backend: sel.name,
     reason: sel.reason,
+    threads: sel.threads,
     adapter: sel.adapter,
     size: S,
     iters: cfg.iters,
@@ -348,11 +357,11 @@ function runtimeLabel(t: TfjsResult): string {
   const name = [a.vendor, a.architecture].filter(Boolean).join(" ");
   return a.software ? `tfjs webgpu, software adapter (${name}: runs on the CPU)` : `tfjs webgpu (${name}${a.description ? `, ${a.description}` : ""})`;
 }
-/** The threads column: tfjs-node is native (multi-threaded), webgpu runs on its adapter, wasm/cpu on one thread. */
+/** The threads column: tfjs-node is native (multi-threaded), webgpu runs on its adapter, wasm on its kernel threads, cpu on one. */
 function threadsLabel(t: TfjsResult): string {
   if (t.backend === "tensorflow") return "native";
   if (t.backend === "webgpu") return t.adapter?.software ? "driver's" : "GPU";
-  return "1";
+  return `${t.threads ?? 1}`;
 }
 
 async function parent(argv: string[]): Promise<void> {
@@ -367,6 +376,7 @@ async function parent(argv: string[]): Promise<void> {
   const timeoutS = Number(flag(argv, "--timeout-s", "3600"));
   const python = flag(argv, "--python", "/usr/bin/python3");
   const noTorch = argv.includes("--no-torch");
+  const noEngine = noTorch || argv.includes("--no-torch-engine");
   const profile = !argv.includes("--no-profile");
   const cores = os.availableParallelism();
   const torchThreads = [
@@ -376,7 +386,11 @@ async function parent(argv: string[]): Promise<void> {
         .map((t) => (t === "all" ? cores : Number(t))),
     ),
   ];
+  const wasmThreads = [...new Set(flag(argv, "--threads", "1,all").split(",").map((t) => (t === "all" ? cores : Number(t))))];
   if (!(iters >= 1) || sizes.some((s) => !(s > 0))) throw new Error("--iters must be ≥ 1 and --sizes positive integers");
+  if (wasmThreads.some((t) => !Number.isInteger(t) || t < 1)) throw new Error("--threads expects whole numbers ≥ 1 or all, e.g. 1,2");
+  // one tfjs configuration per backend, and per thread count for wasm (`name` keys the results)
+  const tfjsConfigs = backends.flatMap((b) => (b === "wasm" ? wasmThreads.map((th) => ({ backend: b, threads: th as number | undefined, name: `wasm/${th}` })) : [{ backend: b, threads: undefined, name: b }]));
 
   const started = new Date();
   const loadStart = os.loadavg();
@@ -384,6 +398,7 @@ async function parent(argv: string[]): Promise<void> {
 
   const tfjs = new Map<string, Outcome<TfjsResult>>(); // `${backend}@${size}`
   const torch = new Map<string, Outcome<TorchResult>>(); // `${threads}@${size}`
+  const engine = new Map<string, EngineOutcome>(); // `${threads}@${size}`: gancc's generated PyTorch code
   const measuredAt = new Map<string, { size: number; s: number }>(); // backend → first measurement
   const estimate = (backend: string, size: number) => {
     const m = measuredAt.get(backend);
@@ -398,11 +413,17 @@ async function parent(argv: string[]): Promise<void> {
         if (o.ok) process.stderr.write(`  median ${fmtS(o.result.median_s)} (${o.result.times_s.map((t) => t.toFixed(2)).join(", ")})\n`);
         else process.stderr.write(`  ${o.why}\n`);
         torch.set(`${th}@${size}`, o);
+        if (noEngine) continue;
+        process.stderr.write(`gancc torch engine ${size}x${size}, ${th} thread(s)…\n`);
+        const e = runTorchEngine({ root: ROOT, spec: SPEC, python, size, threads: th, iters, ngf, ndf, timeoutS });
+        if (e.ok) process.stderr.write(`  median ${fmtS(e.result.median_s)} (${e.result.times_s.map((t) => t.toFixed(2)).join(", ")})${o.ok ? `, ${fmtX(e.result.median_s / o.result.median_s)} the hand-written` : ""}\n`);
+        else process.stderr.write(`  ${e.why}\n`);
+        engine.set(`${th}@${size}`, e);
       }
     }
-    for (const backend of backends) {
-      const key = `${backend}@${size}`;
-      const est = estimate(backend, size);
+    for (const { backend, threads, name } of tfjsConfigs) {
+      const key = `${name}@${size}`;
+      const est = estimate(name, size);
       if (skip.has(key)) {
         tfjs.set(key, { ok: false, why: "skipped (--skip)", estimate_s: est });
         continue;
@@ -412,10 +433,10 @@ async function parent(argv: string[]): Promise<void> {
         tfjs.set(key, { ok: false, why: `skipped: ${runs} iterations ≈ ${fmtS(est * runs)} > --max-config-s ${maxConfigS}`, estimate_s: est });
         continue;
       }
-      process.stderr.write(`tfjs ${backend} ${size}x${size}…\n`);
-      const o = spawnTfjs({ backend, size, iters, ngf, ndf, profile }, timeoutS, swiftshader);
+      process.stderr.write(`tfjs ${backend}${threads != null ? `, ${threads} thread(s)` : ""} ${size}x${size}…\n`);
+      const o = spawnTfjs({ backend, threads, size, iters, ngf, ndf, profile }, timeoutS, swiftshader);
       if (!o.ok) process.stderr.write(`  ${o.why}\n`);
-      if (o.ok && !measuredAt.has(backend)) measuredAt.set(backend, { size, s: o.result.median_s });
+      if (o.ok && !measuredAt.has(name)) measuredAt.set(name, { size, s: o.result.median_s });
       tfjs.set(key, o);
     }
   }
@@ -448,12 +469,12 @@ async function parent(argv: string[]): Promise<void> {
     const ref = (th: number) => torch.get(`${th}@${size}`);
     const ref1 = ref(1);
     const ref1Cpu = ref1?.ok ? medCpu(ref1.result) : undefined;
-    for (const backend of backends) {
-      const o = tfjs.get(`${backend}@${size}`)!;
+    for (const { backend, threads, name } of tfjsConfigs) {
+      const o = tfjs.get(`${name}@${size}`)!;
       const label = `${size}×${size}`;
       if (!o.ok) {
         const est = o.estimate_s != null ? `~${fmtS(o.estimate_s)} (est.) — ` : "";
-        const cells = [label, `tfjs ${backend}`, backend === "tensorflow" || backend === "webgpu" ? "" : "1", `${est}${o.why}`, ""];
+        const cells = [label, `tfjs ${backend}`, backend === "tensorflow" || backend === "webgpu" ? "" : `${threads ?? 1}`, `${est}${o.why}`, ""];
         for (const th of thCols) {
           const r = ref(th);
           cells.push(o.estimate_s != null && r?.ok ? `~${fmtX(o.estimate_s / r.result.median_s)}` : "");
@@ -486,7 +507,36 @@ async function parent(argv: string[]): Promise<void> {
       cells.push("—", o.ok ? fmtMiB(o.result.peak_rss_bytes) : "—", "—");
       out.push(`| ${cells.join(" | ")} |`);
     }
+    // gancc's generated PyTorch code (--engine torch), next to the hand-written iteration: target ≤ 1.1×
+    for (const th of noEngine ? [] : thCols) {
+      const e = engine.get(`${th}@${size}`);
+      if (!e) continue;
+      const cells = [`${size}×${size}`, `gancc --engine torch (generated)`, `${th}`];
+      if (!e.ok) cells.push(e.why, "");
+      else cells.push(`${fmtS(e.result.median_s)} (${fmtS(Math.min(...e.result.times_s))})`, medCpu(e.result) != null ? fmtS(medCpu(e.result)!) : "—");
+      for (const th2 of thCols) {
+        const r = ref(th2);
+        cells.push(e.ok && r?.ok ? fmtX(e.result.median_s / r.result.median_s) : "—");
+      }
+      // CPU time against the hand-written iteration with the same threads (the fairer ratio on a loaded machine)
+      const same = ref(th);
+      const sameCpu = same?.ok ? medCpu(same.result) : undefined;
+      if (cpuRef) cells.push(e.ok && th === 1 && sameCpu != null && medCpu(e.result) != null ? fmtX(medCpu(e.result)! / sameCpu) : "—");
+      cells.push("—", "—", "—");
+      out.push(`| ${cells.join(" | ")} |`);
+    }
   }
+
+  // wasm threads side by side: speed-up of N threads over 1, same size, same run
+  const speedups: string[] = [];
+  for (const size of sizes) {
+    const one = tfjs.get(`wasm/1@${size}`);
+    for (const th of wasmThreads.filter((t) => t > 1)) {
+      const n = tfjs.get(`wasm/${th}@${size}`);
+      if (one?.ok && n?.ok) speedups.push(`${size}×${size}: ${th} threads ${fmtS(n.result.median_s)} vs 1 thread ${fmtS(one.result.median_s)} = ${(one.result.median_s / n.result.median_s).toFixed(2)}× faster`);
+    }
+  }
+  if (speedups.length) out.push("", `wasm threads (median wall time per iteration): ${speedups.join("; ")}.`);
 
   // where the time goes
   out.push(
@@ -500,8 +550,8 @@ async function parent(argv: string[]): Promise<void> {
     "|---|---|---:|---:|---:|---|",
   );
   for (const size of sizes) {
-    for (const backend of backends) {
-      const o = tfjs.get(`${backend}@${size}`)!;
+    for (const { name } of tfjsConfigs) {
+      const o = tfjs.get(`${name}@${size}`)!;
       if (!o.ok) continue;
       const t = o.result;
       const ks = (t.kernels ?? []).filter((k) => k.kernel);
@@ -511,7 +561,7 @@ async function parent(argv: string[]): Promise<void> {
       const all = ks.reduce((a, k) => a + k.ms, 0);
       const share = (6 * (t.g_fwd_s + t.d_fwd_s)) / t.median_s;
       const prof = t.kernels ? `${pct(all)}: ${top}` : "—";
-      out.push(`| ${size}×${size} | ${runtimeLabel(t)} | ${fmtS(t.g_fwd_s)} | ${fmtS(t.d_fwd_s)} | ${(100 * share).toFixed(0)}% | ${prof} |`);
+      out.push(`| ${size}×${size} | ${runtimeLabel(t)}${t.backend === "wasm" ? `, ${threadsLabel(t)} thr.` : ""} | ${fmtS(t.g_fwd_s)} | ${fmtS(t.d_fwd_s)} | ${(100 * share).toFixed(0)}% | ${prof} |`);
     }
     for (const th of thCols) {
       const o = torch.get(`${th}@${size}`)!;
@@ -546,6 +596,7 @@ async function parent(argv: string[]): Promise<void> {
     params: tfjsAny?.result.params ?? torchVersion?.result.params,
     tfjs: Object.fromEntries(tfjs),
     pytorch: Object.fromEntries(torch),
+    torch_engine: Object.fromEntries(engine),
     markdown: out.join("\n"),
   };
   writeFileSync(file, JSON.stringify(json, null, 1) + "\n");

@@ -21,7 +21,7 @@ import { compileSource, type CompileOptions, type CompileResult } from "./compil
 import type { Ir } from "./ir/schema.js";
 import { isIrPath, loadSpecOrIr } from "./compiler/load.js";
 import { renderDiagnostics, type Diagnostic } from "./dsl/diagnostics.js";
-import { selectBackend, type BackendKind, type BackendSelection } from "./runtime/backend.js";
+import { selectBackend, type BackendKind, type BackendOptions, type BackendSelection } from "./runtime/backend.js";
 import { imageFileToTensor, tensorToPng } from "./apply/images.js";
 import { Model, type ModelOptions } from "./runtime/model.js";
 import { loadTrained } from "./apply/trained.js";
@@ -32,18 +32,24 @@ export type { Diagnostic } from "./dsl/diagnostics.js";
 export { Model, type ModelOptions } from "./runtime/model.js";
 export type { HostTensor } from "./io/tensor.js";
 export { Net } from "./runtime/net.js";
-export { TrainingProgram, NonFiniteLossError, type Batch, type IterationResult } from "./runtime/program.js";
+export { TrainingProgram, NonFiniteLossError, type Batch, type IterationResult, type MemoryOptions } from "./runtime/program.js";
 export { train, type TrainOptions, type TrainResult } from "./train/trainer.js";
+export { trainTorch, type TorchTrainOptions, type TorchTrainResult } from "./torch/launch.js";
 export { TrainError } from "./train/errors.js";
+export { evaluateRun, type RunEvaluation } from "./train/eval_run.js";
+export { StyleJudge, StyleError, classifierRoles, evaluateStyle, type StyleResult, type TrainedClassifier } from "./train/style.js";
+export { classifierFor } from "./train/style_classifier.js";
 export { importTorchNet, exportTorchNet, loadWeights, saveWeights, WeightsError } from "./io/weights.js";
 export { readSafetensorsFile, writeSafetensorsFile } from "./io/safetensors.js";
-export { selectBackend, type BackendKind } from "./runtime/backend.js";
+export { selectBackend, type BackendKind, type BackendOptions, type BackendSelection } from "./runtime/backend.js";
 export { readIr, validateIr } from "./ir/validate.js";
 export { loadSpecOrIr, FileReadError, SourceOptionsError, type LoadedSource } from "./compiler/load.js";
 export { loadTrained, TrainedModelError, type TrainedModel } from "./apply/trained.js";
 export { translateFolder, TranslateError, type TranslateFolderOptions, type TranslateFolderResult } from "./apply/translate.js";
 export { readTorchStateDict, writeTorchStateDict, TorchFileError } from "./io/torch_files.js";
 export type { TorchStateDict } from "./io/torch_names.js";
+export { exportWeb, ExportError, type ExportWebOptions, type ExportWebResult, type WeightsDtype } from "./export/web.js";
+export { serveDirectory, ServeError, type StaticServer } from "./export/serve.js";
 
 /** Compiles spec text; `ir` is undefined when there are errors (see `diagnostics`, `formatDiagnostics`). */
 export function compileSpec(text: string, file = "<spec>", opts: CompileOptions = {}): CompileResult {
@@ -59,9 +65,13 @@ export function formatDiagnostics(r: CompileResult, color = false): string {
   return renderDiagnostics(r.diagnostics as Diagnostic[], new Map([[r.source.path, r.source]]), { color });
 }
 
-/** Selects and initialises a tfjs backend (and gancc's kernel fixes); call once before anything else. */
-export function useBackend(kind: BackendKind = "auto"): Promise<BackendSelection> {
-  return selectBackend(kind);
+/**
+ * Selects and initialises a tfjs backend (and gancc's kernel fixes); call once before anything else.
+ * `opts.threads`: the wasm backend's kernel threads (default: the core count, at most 8; 1 = single-threaded);
+ * the selection's `threads` is what it got, and `warning` says why when that is fewer.
+ */
+export function useBackend(kind: BackendKind = "auto", opts: BackendOptions = {}): Promise<BackendSelection> {
+  return selectBackend(kind, opts);
 }
 
 /** Instantiates the IR's nets (initialised from its seed, or from `opts.weights`). */

@@ -19,6 +19,8 @@ import { trainCommand, translateCommand } from "./train.js";
 import { TrainError } from "../train/errors.js";
 import { dataCommand } from "./data.js";
 import { lspCommand } from "./lsp.js";
+import { evalCommand } from "./eval.js";
+import { exportCommand, serveCommand } from "./export.js";
 import { CliError, collectSet, compileFile, exitOverrideEverywhere, parsePositiveInt, readText, report } from "./common.js";
 
 const program = new Command();
@@ -38,6 +40,7 @@ Examples:
   gancc train specs/cyclegan.gan --config configs/emoji-cpu.yaml     the README's main job
   gancc train --resume runs/cyclegan-20261129-120000                   continue a run exactly
   gancc translate runs/cyclegan-20261129-120000 --net G_AB --input data/emoji/testA --output out/
+  gancc export runs/cyclegan-20261129-120000 --net G_AB --web -o web/ && gancc serve web/
 
 Spec parameters (\`param name = value\` in the spec) can be overridden on every command
 with --set name=value; an undeclared name is an error.`,
@@ -66,16 +69,16 @@ program
 
 program
   .command("compile")
-  .description("check a spec and write its IR (<name>.ir.json) and/or typed TypeScript bindings (<name>.ts)")
+  .description("check a spec and write its IR (<name>.ir.json), typed TypeScript bindings (<name>.ts) and/or PyTorch code (nets.py, losses.py, train.py)")
   .argument("<spec>", "a .gan file")
   .option("-o, --out <dir>", "output directory", "build")
-  .option("--emit <kinds>", "what to write: ir, ts, or ir,ts", "ir")
+  .option("--emit <kinds>", "what to write, comma-separated: ir, ts, torch (nets.py, losses.py, train.py, ir.json and the gancc_torch runtime)", "ir")
   .addOption(setOption())
   .addOption(sizeOption())
   .option("--json", "print diagnostics as JSON on stdout")
-  .action((spec: string, o: { out: string; emit: string; set: Record<string, string>; size?: number; json?: boolean }) => {
+  .action(async (spec: string, o: { out: string; emit: string; set: Record<string, string>; size?: number; json?: boolean }) => {
     const kinds = o.emit.split(",").map((s) => s.trim()).filter(Boolean);
-    for (const k of kinds) if (k !== "ir" && k !== "ts") throw new CliError(`--emit takes ir, ts or ir,ts; got \`${k}\``);
+    for (const k of kinds) if (k !== "ir" && k !== "ts" && k !== "torch") throw new CliError(`--emit takes ir, ts and torch, comma-separated (e.g. ir,torch); got \`${k}\``);
     const r = compileFile(spec, { set: o.set, size: o.size });
     report(r.diagnostics, r.source, o);
     if (!r.ir || hasErrors(r.diagnostics)) {
@@ -98,6 +101,12 @@ program
       const p = join(o.out, `${base}.ts`);
       writeFileAtomic(p, emitBindings(r.ir));
       written.push(p);
+    }
+    if (kinds.includes("torch")) {
+      // loaded only here: the generator pulls in the checkpoint code (for the IR hash)
+      const { emitTorch } = await import("../torch/emit.js");
+      emitTorch(r.ir, o.out);
+      written.push(`${join(o.out, "train.py")} (+ nets.py, losses.py, ir.json, gancc_torch/; run: python3 ${join(o.out, "train.py")} --options options.json)`);
     }
     if (!o.json) process.stderr.write(`wrote ${written.join(", ")}\n`);
   });
@@ -167,9 +176,12 @@ program
 
 program.addCommand(trainCommand());
 program.addCommand(translateCommand());
+program.addCommand(evalCommand());
 program.addCommand(dataCommand());
 program.addCommand(weightsCommand());
 program.addCommand(lspCommand());
+program.addCommand(exportCommand());
+program.addCommand(serveCommand());
 
 exitOverrideEverywhere(program);
 try {

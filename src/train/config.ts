@@ -6,6 +6,7 @@
  *   data: data/emoji          # dataset root (trainA/ trainB/ testA/ testB/ or train/ test/)
  *   out: runs/emoji           # run directory
  *   backend: auto             # auto | tensorflow | wasm | cpu
+ *   threads: 2                # wasm: kernel threads (default: the core count, at most 8; 1 = single-threaded)
  *   set: { ngf: 8, size: 32 } # spec parameter overrides (like --set)
  *   max_iters: 2000           # stop after this many iterations in total
  *   checkpoint_every: 500     # iterations between checkpoints (also one per epoch)
@@ -13,6 +14,21 @@
  *   samples: 4                # images per sample grid
  *   sample_every: 1           # epochs between sample grids
  *   log_every: 50             # plain progress lines every N iterations (when not a terminal)
+ *   style_classifier: auto    # style score per epoch: auto (the cached classifier for the data,
+ *                             # trained first if none: src/train/style_classifier.ts), a
+ *                             # classifier run or weights file, or none (the default)
+ *   recompute: residual       # gradient checkpointing: recompute residual blocks in the backward
+ *                             # pass instead of keeping their activations (none: the default)
+ *
+ * The PyTorch engine (`engine: torch`; see src/torch/launch.ts):
+ *   engine: torch             # tfjs (default) | torch
+ *   device: auto              # auto | cpu | cuda
+ *   python: /usr/bin/python3  # the interpreter (default python3 on PATH)
+ *   nproc: 2                  # processes on this machine (torch.distributed.run)
+ *   nnodes: 2                 # machines; with node_rank, master_addr, master_port
+ *   node_rank: 0
+ *   master_addr: 10.0.0.1
+ *   master_port: 29500
  */
 import { BACKEND_KINDS } from "../runtime/backend_kinds.js";
 import { Ajv } from "ajv";
@@ -22,6 +38,7 @@ export interface RunConfig {
   data?: string;
   out?: string;
   backend?: "auto" | "tensorflow" | "wasm" | "cpu";
+  threads?: number;
   set?: Record<string, string | number | boolean>;
   max_iters?: number;
   checkpoint_every?: number;
@@ -29,7 +46,20 @@ export interface RunConfig {
   samples?: number;
   sample_every?: number;
   log_every?: number;
+  style_classifier?: string;
+  recompute?: "none" | "residual";
+  engine?: "tfjs" | "torch";
+  device?: "auto" | "cpu" | "cuda";
+  python?: string;
+  nproc?: number;
+  nnodes?: number;
+  node_rank?: number;
+  master_addr?: string;
+  master_port?: number;
 }
+
+export const ENGINES = ["tfjs", "torch"] as const;
+export const TORCH_DEVICES = ["auto", "cpu", "cuda"] as const;
 
 export const RUN_CONFIG_SCHEMA = {
   type: "object",
@@ -38,6 +68,7 @@ export const RUN_CONFIG_SCHEMA = {
     data: { type: "string", minLength: 1 },
     out: { type: "string", minLength: 1 },
     backend: { enum: [...BACKEND_KINDS] },
+    threads: { type: "integer", minimum: 1 },
     set: { type: "object", additionalProperties: { type: ["string", "number", "boolean"] } },
     max_iters: { type: "integer", minimum: 1 },
     checkpoint_every: { type: "integer", minimum: 1 },
@@ -45,6 +76,16 @@ export const RUN_CONFIG_SCHEMA = {
     samples: { type: "integer", minimum: 0 },
     sample_every: { type: "integer", minimum: 1 },
     log_every: { type: "integer", minimum: 1 },
+    style_classifier: { type: "string", minLength: 1 },
+    recompute: { enum: ["none", "residual"] },
+    engine: { enum: [...ENGINES] },
+    device: { enum: [...TORCH_DEVICES] },
+    python: { type: "string", minLength: 1 },
+    nproc: { type: "integer", minimum: 1 },
+    nnodes: { type: "integer", minimum: 1 },
+    node_rank: { type: "integer", minimum: 0 },
+    master_addr: { type: "string", minLength: 1 },
+    master_port: { type: "integer", minimum: 1, maximum: 65535 },
   },
 } as const;
 

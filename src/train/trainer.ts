@@ -24,23 +24,26 @@
  * then takes the newest intact checkpoint (checkpoint.ts), saying which and why; a run stopped
  * before its first checkpoint starts again from iteration 0.
  */
-import { existsSync, readdirSync, rmSync, statfsSync, statSync, realpathSync, writeFileSync, readFileSync, accessSync, constants } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
-import { makeDir, removeStaleTemps, writeFileAtomic } from "../io/atomic.js";
+import { rmSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { makeDir, writeFileAtomic } from "../io/atomic.js";
 import * as tf from "@tensorflow/tfjs";
 import type { Ir } from "../ir/schema.js";
-import { DataError, DataLoader, openDataset, type Batch as DataBatch, type Dataset } from "../data/index.js";
+import { DataError, DataLoader, openDataset, type Dataset } from "../data/index.js";
 import { Model } from "../runtime/model.js";
+import type { RecomputeMode } from "../runtime/net.js";
 import { lrMultiplier } from "../runtime/optim.js";
 import { NonFiniteLossError, OutOfMemoryError } from "../runtime/program.js";
-import { RunReporter, ProgressReporter, defaultProgressStream, type ProgressStream } from "../report/index.js";
+import { ProgressReporter, defaultProgressStream, type ProgressStream } from "../report/index.js";
 import { saveWeights } from "../io/weights.js";
-import { CheckpointError, irHash, loadNewestIntactCheckpoint, saveCheckpoint, type CheckpointManifest } from "./checkpoint.js";
-import { renderSamples, sampleGrids } from "./samples.js";
+import { irHash, saveCheckpoint } from "./checkpoint.js";
 import { TrainError } from "./errors.js";
-import { baselineName, evaluate, openEvaluationSet, translations } from "./evaluate.js";
+import { checkRunDir, createRunDir, findResumePoint } from "./run_setup.js";
+import { batchTensors, openRunReport } from "./run_report.js";
+import { flatTermNames, flattenLosses, stepLearningRates } from "./terms.js";
+import type { TrainedClassifier } from "./style.js";
 
-export { TrainError };
+export { TrainError, checkRunDir, flatTermNames, stepLearningRates };
 
 export interface TrainOptions {
   ir: Ir;
@@ -54,7 +57,8 @@ export interface TrainOptions {
   runDir: string;
   /** resume the run in `runDir` from its latest checkpoint */
   resume?: boolean;
-  backend: { name: string; reason: string };
+  /** the backend in use, and why (`threads`: wasm's kernel threads, cpu's 1); written to run.json */
+  backend: { name: string; reason: string; threads?: number };
   /** stop after this many iterations in total (a short run); default: the spec's epochs */
   maxIterations?: number;
   /** checkpoint every N iterations (and at the end of each epoch); default 500 */
@@ -76,6 +80,10 @@ export interface TrainOptions {
   onWarning?: (msg: string) => void;
   /** polled after every iteration: true → checkpoint and stop */
   shouldStop?: () => boolean;
+  /** a domain classifier: the per-epoch evaluation adds the style score (style.ts) */
+  styleClassifier?: TrainedClassifier;
+  /** "residual": recompute residual blocks in the backward pass (less memory, ~1/4 more compute; runtime/net.ts) */
+  recompute?: RecomputeMode;
 }
 
 export interface TrainResult {
@@ -84,146 +92,6 @@ export interface TrainResult {
   epochs: number;
   state: "finished" | "stopped";
   lastLosses: Record<string, Record<string, number>>;
-}
-
-/** Loss terms as flat names: the term's name, or `loss.term` where two losses share a term name. */
-export function flatTermNames(ir: Ir): Map<string, string> {
-  const count = new Map<string, number>();
-  for (const l of ir.losses) for (const t of l.terms) count.set(t.name, (count.get(t.name) ?? 0) + 1);
-  const out = new Map<string, string>();
-  for (const l of ir.losses) for (const t of l.terms) out.set(`${l.name}\u0000${t.name}`, count.get(t.name)! > 1 ? `${l.name}.${t.name}` : t.name);
-  return out;
-}
-
-function flatten(names: Map<string, string>, losses: Record<string, Record<string, number>>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [loss, terms] of Object.entries(losses)) for (const [t, v] of Object.entries(terms)) out[names.get(`${loss}\u0000${t}`) ?? `${loss}.${t}`] = v;
-  return out;
-}
-
-/**
- * The learning rate each training step uses this iteration (its optimizer's `lr` times the
- * schedule's factor), keyed by the step's loss name (`{generator: 2e-4, discriminator: 1e-4}`,
- * the `lr` of metrics.jsonl); `loss#k` (k = 1, 2, …) where several steps train one loss.
- */
-export function stepLearningRates(ir: Ir, lrScale: number): Record<string, number> {
-  const count = new Map<string, number>();
-  for (const s of ir.train.steps) count.set(s.loss, (count.get(s.loss) ?? 0) + 1);
-  const seen = new Map<string, number>();
-  const out: Record<string, number> = {};
-  for (const s of ir.train.steps) {
-    const k = (seen.get(s.loss) ?? 0) + 1;
-    seen.set(s.loss, k);
-    out[count.get(s.loss)! > 1 ? `${s.loss}#${k}` : s.loss] = s.optimizer.lr * lrScale;
-  }
-  return out;
-}
-
-function toTensors(b: DataBatch): Record<string, tf.Tensor4D> {
-  return Object.fromEntries(Object.entries(b.data).map(([d, x]) => [d, tf.tensor4d(x, b.shape[d]!)]));
-}
-
-/** Kernel filesystems that hold no files (statfs magic numbers, Linux). */
-const SPECIAL_FILESYSTEMS = new Map<number, string>([
-  [0x9fa0, "proc"],
-  [0x62656572, "sysfs"],
-  [0x1cd1, "devpts"],
-  [0x64626720, "debugfs"],
-  [0x74726163, "tracefs"],
-  [0x73636673, "securityfs"],
-  [0x27e0eb, "cgroup"],
-  [0x63677270, "cgroup2"],
-  [0xcafe4a11, "bpf"],
-]);
-const SPECIAL_DIRS = ["/proc", "/sys", "/dev"];
-
-function errnoOf(e: unknown): string | undefined {
-  return (e as NodeJS.ErrnoException | undefined)?.code;
-}
-
-/**
- * Fails before anything is written if `runDir` cannot be a run directory: an existing file, a
- * path under a file, a special filesystem (/proc, /sys, /dev), an unwritable place, a non-empty
- * directory (unless resuming) or a nearly full disk. Creates nothing.
- */
-export function checkRunDir(runDir: string, resume: boolean, bytesNeeded: number): void {
-  const abs = resolve(runDir);
-  const cannot = (why: string) => new TrainError(`cannot write to the run directory ${abs}: ${why}; choose a writable --out`, 2);
-  // the nearest existing ancestor (or runDir itself)
-  let anc = abs;
-  for (;;) {
-    try {
-      statSync(anc);
-      break;
-    } catch (e) {
-      const code = errnoOf(e);
-      if (code === "ENOTDIR") throw cannot(`a part of the path is a file, not a directory`);
-      if (code !== "ENOENT") throw cannot((e as Error).message);
-      if (dirname(anc) === anc) throw cannot("no part of the path exists");
-      anc = dirname(anc);
-    }
-  }
-  let real = anc;
-  try {
-    real = realpathSync(anc);
-  } catch {
-    /* keep the path as given */
-  }
-  const special = SPECIAL_DIRS.find((d) => real === d || real.startsWith(d + "/"));
-  let fsType: string | undefined;
-  try {
-    fsType = SPECIAL_FILESYSTEMS.get(Number(statfsSync(anc).type));
-  } catch {
-    /* statfs unsupported */
-  }
-  if (special || fsType) {
-    throw new TrainError(
-      `cannot use ${abs} as a run directory: it is on ${fsType ? `a ${fsType} filesystem` : special}, a special filesystem of the kernel that holds no ordinary files; choose --out on a normal disk (e.g. runs/NAME)`,
-      2,
-    );
-  }
-  const st = statSync(anc);
-  if (!st.isDirectory()) {
-    throw anc === abs
-      ? new TrainError(`cannot write to the run directory ${abs}: it exists and is a file, not a directory; choose another --out (a new or empty directory)`, 2)
-      : cannot(`${anc} is a file, not a directory`);
-  }
-  if (anc === abs && !resume && readdirSync(abs).length > 0) {
-    throw new TrainError(`the run directory ${runDir} already exists and is not empty; choose another --out, or continue it with --resume ${runDir}`, 2);
-  }
-  try {
-    accessSync(anc, constants.W_OK);
-  } catch (e) {
-    throw cannot((e as Error).message);
-  }
-  try {
-    const s = statfsSync(anc);
-    const free = Number(s.bavail) * Number(s.bsize);
-    if (free < bytesNeeded) {
-      throw new TrainError(
-        `only ${(free / 2 ** 20).toFixed(0)} MiB free under ${runDir}, and this run needs about ${(bytesNeeded / 2 ** 20).toFixed(0)} MiB (checkpoints: weights + optimizer state, kept twice, plus samples); free some space or choose another --out`,
-        2,
-      );
-    }
-  } catch (e) {
-    if (e instanceof TrainError) throw e;
-    // statfs unsupported: go on, writes will report a full disk themselves
-  }
-}
-
-/** Creates the run directory (checked by checkRunDir) and probes it; returns the topmost directory created, if any. */
-function createRunDir(runDir: string): string | undefined {
-  let created: string | undefined;
-  try {
-    created = makeDir(runDir);
-    const probe = join(runDir, `.write-test-${process.pid}`);
-    writeFileSync(probe, "ok");
-    rmSync(probe, { force: true });
-    return created;
-  } catch (e) {
-    if (created) rmSync(created, { recursive: true, force: true });
-    throw new TrainError(`cannot write to the run directory ${runDir}: ${(e as Error).message}; choose a writable --out`, 2);
-  }
 }
 
 /**
@@ -249,37 +117,7 @@ async function trainIn(o: TrainOptions, dir: { created?: string; started: boolea
   checkRunDir(runDir, o.resume ?? false, paramBytes * 4 * 3 + 64 * 2 ** 20);
 
   // resume: the newest intact checkpoint, which must belong to this IR
-  let resumed: ReturnType<typeof loadNewestIntactCheckpoint>;
-  if (o.resume) {
-    // the folders a run writes to, and only in a run directory (not wherever --resume points)
-    const isRun = existsSync(join(runDir, "ir.json")) || existsSync(join(runDir, "checkpoints"));
-    const removed = isRun ? removeStaleTemps(["", "checkpoints", "samples", "curves"].map((d) => join(runDir, d))) : [];
-    if (removed.length) warn(`removed ${removed.length} temporary file${removed.length === 1 ? "" : "s"} a killed write left behind (${removed.map((p) => relative(runDir, p)).join(", ")})`);
-    try {
-      resumed = loadNewestIntactCheckpoint(join(runDir, "checkpoints"));
-    } catch (e) {
-      if (e instanceof CheckpointError) throw new TrainError(`cannot resume ${runDir}: ${e.message}`, 1);
-      throw e;
-    }
-    if (!resumed) {
-      // stopped before its first checkpoint: nothing was lost, so it starts again from iteration 0
-      let old: Ir | undefined;
-      try {
-        old = JSON.parse(readFileSync(join(runDir, "ir.json"), "utf8")) as Ir;
-      } catch {
-        throw new TrainError(`cannot resume ${runDir}: it has no checkpoint and no readable ir.json, so it is not a gancc run directory; start a new run (another --out)`, 1);
-      }
-      checkSameSpec(runDir, ir, o.specText, { irSha256: irHash(old) } as CheckpointManifest);
-      warn(`${runDir} has no checkpoint yet (the run stopped before its first one): starting it again from iteration 0`);
-    } else if (resumed.skipped.length) {
-      warn(
-        `the latest checkpoint cannot be used: ${resumed.skipped.map((k) => `${relative(runDir, k.file)}: ${k.why}`).join("; ")}. ` +
-          `Resuming from ${relative(runDir, resumed.from)} (iteration ${resumed.manifest.iteration}), the newest intact checkpoint` +
-          (resumed.movedAside.length ? `; the damaged files were kept as ${resumed.movedAside.map((p) => relative(runDir, p)).join(", ")}` : ""),
-      );
-    }
-    if (resumed) checkSameSpec(runDir, ir, o.specText, resumed.manifest);
-  }
+  const resumed = o.resume ? findResumePoint(runDir, ir, o.specText, warn) : undefined;
 
   // data first: bad folders fail before any file is written
   let dataset: Dataset;
@@ -314,43 +152,32 @@ async function trainIn(o: TrainOptions, dir: { created?: string; started: boolea
   };
   writeFileAtomic(join(runDir, resumed ? `run.resume-${resumed.manifest.iteration}.json` : "run.json"), JSON.stringify(runInfo, null, 1) + "\n");
 
-  const model = new Model(ir, { weights: resumed?.weights });
+  const model = new Model(ir, { weights: resumed?.weights, memory: { recompute: o.recompute } });
   const program = model.trainer();
   if (resumed) program.loadState(resumed.program);
 
   const names = flatTermNames(ir);
-  // held-out L1 against ground truth, where the test split has pairs (see evaluate.ts)
-  let evalTs = translations(ir);
-  const evalSet = evalTs.length ? await openEvaluationSet(o.data, ir.data) : {};
-  if (evalTs.length && !evalSet.set) {
-    warn(`no held-out L1: the test split has no ground-truth pairs (${evalSet.why})`);
-    evalTs = [];
-  }
   const epochs = ir.train.epochs;
   const perEpoch = loader.batchesPerEpoch;
-  const reporter = new RunReporter(runDir, {
-    header: { specName: ir.spec.name, specHash: ir.spec.sha256, backend: `${o.backend.name} (${o.backend.reason})`, startTime: new Date(), irPath: o.source, command: o.command ?? [] },
-    lossGroups: [
-      ...ir.losses.map((l) => ({ group: l.name, terms: l.terms.map((t) => names.get(`${l.name}\u0000${t.name}`)!) })),
-      ...(evalTs.length ? [{ group: "test split (L1 to ground truth)", terms: evalTs.flatMap((t) => [t.name, baselineName(t)]) }] : []),
-    ],
+  const report = await openRunReport({
+    ir,
+    runDir,
+    data: o.data,
+    dataset,
+    testSet,
+    source: o.source,
+    backendLabel: `${o.backend.name} (${o.backend.reason})`,
     config: o.config,
+    command: o.command,
     epochs,
     itersPerEpoch: perEpoch,
     resume: resumed ? { iteration: resumed.manifest.iteration } : undefined,
+    samples: o.samples,
+    styleClassifier: o.styleClassifier,
+    warn,
   });
+  const reporter = report.reporter;
   const progress = new ProgressReporter({ epochs, itersPerEpoch: perEpoch, stream: o.stream, logEveryIterations: o.logEvery });
-
-  // fixed sample images: the first items of the test split (else of the training set), eval mode
-  const grids = sampleGrids(ir);
-  const nSamples = o.samples ?? 4;
-  let sampleBatch: Record<string, tf.Tensor4D> | undefined;
-  if (grids.length && nSamples > 0) {
-    const src = testSet ?? dataset;
-    const sl = new DataLoader(src, { batch: Math.min(nSamples, src.length), seed: ir.train.seed, mode: "eval", prefetch: false, onWarning: warn });
-    sampleBatch = toTensors(await sl.next());
-    await sl.close();
-  }
 
   let iteration = resumed?.manifest.iteration ?? 0;
   let lastLosses: Record<string, Record<string, number>> = resumed?.manifest.losses ?? {};
@@ -379,20 +206,10 @@ async function trainIn(o: TrainOptions, dir: { created?: string; started: boolea
   };
   // `ep`: the 1-based epoch the evaluation belongs to (0: the untrained nets)
   const runEvaluation = async (ep: number) => {
-    if (!evalTs.length || !evalSet.set) return;
-    const m = await evaluate(model, evalTs, evalSet.set);
-    reporter.log({ iteration, epoch: ep, losses: m });
-    progress.message(`held-out ${Object.entries(m).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(", ")}`);
+    const m = await report.evaluate(model, ep, iteration);
+    if (m) progress.message(`held-out ${Object.entries(m).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(", ")}`);
   };
-  const writeSamples = async (ep: number, caption?: string) => {
-    if (!sampleBatch) return;
-    const rendered = await renderSamples(model, grids, sampleBatch);
-    await reporter.addSamples(
-      ep,
-      iteration,
-      rendered.map((r) => ({ name: r.spec.name, caption, labels: r.spec.columns.map((c) => c.label), rows: r.rows })),
-    );
-  };
+  const writeSamples = (ep: number, caption?: string) => report.writeSamples(model, ep, iteration, caption);
 
   progress.start({ epoch: epoch + 1, iteration: epochIteration });
   let state: "finished" | "stopped" = "finished";
@@ -411,7 +228,7 @@ async function trainIn(o: TrainOptions, dir: { created?: string; started: boolea
       }
       if (epoch >= epochs) break;
       lrScale = lrMultiplier(ir.train.schedule, epoch, epochs);
-      const x = toTensors(b);
+      const x = batchTensors(b);
       try {
         lastLosses = (await program.runIteration(x, lrScale)).losses;
       } catch (e) {
@@ -430,7 +247,7 @@ async function trainIn(o: TrainOptions, dir: { created?: string; started: boolea
       }
       iteration += 1;
       epochIteration += 1;
-      const flat = flatten(names, lastLosses);
+      const flat = flattenLosses(names, lastLosses);
       // metrics.jsonl counts epochs from 1 (the loader's `epoch` is 0-based)
       reporter.log({ iteration, epoch: epoch + 1, lr: stepLearningRates(ir, lrScale), losses: flat });
       progress.update({ epoch: epoch + 1, iteration: epochIteration, losses: flat });
@@ -467,45 +284,10 @@ async function trainIn(o: TrainOptions, dir: { created?: string; started: boolea
     await reporter.write({ state: "stopped", error: (e as Error).message, endTime: new Date() }).catch(() => undefined);
     throw e;
   } finally {
-    if (sampleBatch) tf.dispose(Object.values(sampleBatch));
+    report.dispose();
     await loader.close();
     model.dispose();
   }
   return { runDir, iterations: iteration, epochs: epoch, state, lastLosses };
 }
 
-/** Refuses to resume a run with a different spec, showing what changed. */
-function checkSameSpec(runDir: string, ir: Ir, specText: string | undefined, m: CheckpointManifest): void {
-  if (m.irSha256 === irHash(ir)) return;
-  const lines: string[] = [`cannot resume ${runDir}: its checkpoint was trained from a different spec (IR ${m.irSha256.slice(0, 12)}, now ${irHash(ir).slice(0, 12)}).`];
-  try {
-    const old = JSON.parse(readFileSync(join(runDir, "ir.json"), "utf8")) as Ir;
-    for (const k of new Set([...Object.keys(old.spec.params), ...Object.keys(ir.spec.params)])) {
-      if (JSON.stringify(old.spec.params[k]) !== JSON.stringify(ir.spec.params[k])) lines.push(`  param ${k}: ${JSON.stringify(old.spec.params[k])} → ${JSON.stringify(ir.spec.params[k])}`);
-    }
-    const oldNets = new Map(old.nets.map((n) => [n.name, n]));
-    for (const n of ir.nets) {
-      const o = oldNets.get(n.name);
-      if (!o) lines.push(`  net ${n.name}: new`);
-      else if (JSON.stringify(o.params.map((p) => [p.name, p.shape])) !== JSON.stringify(n.params.map((p) => [p.name, p.shape]))) lines.push(`  net ${n.name}: its parameters differ`);
-    }
-    for (const n of old.nets) if (!ir.nets.some((x) => x.name === n.name)) lines.push(`  net ${n.name}: removed`);
-    if (JSON.stringify(old.train) !== JSON.stringify(ir.train)) lines.push("  the train section differs");
-    if (JSON.stringify(old.losses.map((l) => l.terms.map((t) => t.name))) !== JSON.stringify(ir.losses.map((l) => l.terms.map((t) => t.name)))) lines.push("  the losses differ");
-  } catch {
-    /* no readable ir.json: the hash line says enough */
-  }
-  if (specText !== undefined && existsSync(join(runDir, "spec.gan"))) {
-    const a = readFileSync(join(runDir, "spec.gan"), "utf8").split("\n");
-    const b = specText.split("\n");
-    let shown = 0;
-    for (let i = 0; i < Math.max(a.length, b.length) && shown < 8; i++) {
-      if (a[i] !== b[i]) {
-        lines.push(`  line ${i + 1}: - ${a[i] ?? ""}`, `  line ${i + 1}: + ${b[i] ?? ""}`);
-        shown++;
-      }
-    }
-  }
-  lines.push(`Train the changed spec as a new run (another --out), or resume with the spec in ${join(runDir, "spec.gan")} / ${join(runDir, "ir.json")}.`);
-  throw new TrainError(lines.join("\n"), 1);
-}

@@ -23,7 +23,7 @@ function loads(args: string[]): string[] {
 const HEAVY = [/node_modules\/@tensorflow\//, /node_modules\/sharp\//, /node_modules\/opentype\.js\//, /node_modules\/yaml\//, /\/src\/(runtime|train|data|datasets|apply|report)\/(?!(errors|backend_kinds)\.ts$)/];
 
 describe("commands load only what they use", () => {
-  for (const args of [["check", "specs/cyclegan.gan"], ["summary", "specs/cyclegan.gan"], ["fmt", "--check", "specs/cyclegan.gan"], ["--help"], ["train", "--help"], ["data", "--help"], ["weights", "--help"]]) {
+  for (const args of [["check", "specs/cyclegan.gan"], ["summary", "specs/cyclegan.gan"], ["fmt", "--check", "specs/cyclegan.gan"], ["--help"], ["train", "--help"], ["data", "--help"], ["weights", "--help"], ["export", "--help"], ["serve", "--help"]]) {
     it(`gancc ${args.join(" ")}: no tfjs, sharp, font reader, YAML or training stack`, () => {
       const urls = loads(args);
       expect(urls.some((u) => u.includes("/src/compiler/") || u.includes("/src/cli/"))).toBe(true);
