@@ -14,22 +14,12 @@ import { Model } from "../../src/runtime/model.js";
 import { loadCheckpoint, saveCheckpoint } from "../../src/train/checkpoint.js";
 import { relErr } from "../parity/helpers.js";
 import { useBackend } from "../runtime/kernels/setup.js";
-import { compileSpec, emit, mustTrain, noTorch, readParams, writeBatches, writeParams, type TorchEvent, removeTempDirs } from "./helpers.js";
+import { compileSpec, emit, mustTrain, noTorch, readParams, writeBatches, writeParams, type TorchEvent, removeTempDirs, randomImages } from "./helpers.js";
 
 afterAll(removeTempDirs);
 
 type Losses = Record<string, Record<string, number>>;
 type HostBatch = Record<string, { shape: number[]; data: Float32Array }>;
-
-function images(seed: number, shape: number[]): { shape: number[]; data: Float32Array } {
-  let s = seed >>> 0;
-  const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
-  for (let i = 0; i < data.length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    data[i] = (s / 2 ** 32) * 2 - 1;
-  }
-  return { shape, data };
-}
 
 function cancelledBiases(ir: Ir): Set<string> {
   const out = new Set<string>();
@@ -59,7 +49,7 @@ describe.skipIf(noTorch())("checkpoints move between the tfjs and torch engines"
     const ir = compileSpec("specs/tiny.gan");
     expect(ir.train.pool.size).toBeGreaterThan(0);
     const [h, w, c] = ir.nets[0]!.input.shape as [number, number, number];
-    const batches: HostBatch[] = Array.from({ length: 6 }, (_, i) => ({ A: images(100 + i, [1, h, w, c]), B: images(200 + i, [1, h, w, c]) }));
+    const batches: HostBatch[] = Array.from({ length: 6 }, (_, i) => ({ A: randomImages(100 + i, [1, h, w, c]), B: randomImages(200 + i, [1, h, w, c]) }));
     const dir = emit(ir, "ckpt");
     const init = await (async () => {
       const m = new Model(ir);

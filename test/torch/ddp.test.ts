@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Ir } from "../../src/ir/schema.js";
 import { relErr } from "../parity/helpers.js";
-import { compileSpec, emit, mustTrain, noTorch, readParams, writeBatches, removeTempDirs } from "./helpers.js";
+import { compileSpec, emit, mustTrain, noTorch, readParams, writeBatches, removeTempDirs, randomImages } from "./helpers.js";
 
 afterAll(removeTempDirs);
 
@@ -35,16 +35,6 @@ function cancelledBiases(ir: Ir): Set<string> {
     }
   }
   return out;
-}
-
-function randomImages(seed: number, shape: number[]): { shape: number[]; data: Float32Array } {
-  let s = seed >>> 0;
-  const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
-  for (let i = 0; i < data.length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    data[i] = (s / 2 ** 32) * 2 - 1;
-  }
-  return { shape, data };
 }
 
 describe.skipIf(noTorch())("DDP (2 gloo ranks) equals one process with the global batch", () => {

@@ -15,21 +15,11 @@ import * as tf from "@tensorflow/tfjs";
 import { afterAll, describe, expect, it } from "vitest";
 import { Model } from "../../src/runtime/model.js";
 import { useBackend } from "../runtime/kernels/setup.js";
-import { compileSpec, emit, mustTrain, noTorch, python, readParams, writeBatches, writeParams, removeTempDirs } from "./helpers.js";
+import { compileSpec, emit, mustTrain, noTorch, python, readParams, writeBatches, writeParams, removeTempDirs, randomImages } from "./helpers.js";
 
 afterAll(removeTempDirs);
 
 const N = 30;
-
-function images(seed: number, shape: number[]): { shape: number[]; data: Float32Array } {
-  let s = seed >>> 0;
-  const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
-  for (let i = 0; i < data.length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    data[i] = (s / 2 ** 32) * 2 - 1;
-  }
-  return { shape, data };
-}
 
 const norm = (xs: number[]) => Math.sqrt(xs.reduce((a, x) => a + x * x, 0));
 
@@ -37,7 +27,7 @@ describe.skipIf(noTorch())("tfjs and torch engines over 30 iterations", () => {
   it("tfjs drift from float64 torch ≤ 2 × float32 torch drift + 1e-3, per loss term and per net", async () => {
     const ir = compileSpec("specs/tiny.gan");
     const [h, w, c] = ir.nets[0]!.input.shape as [number, number, number];
-    const batches = Array.from({ length: N }, (_, i) => Object.fromEntries(ir.data.domains.map((d, k) => [d.name, images(1000 * k + i + 1, [ir.train.batch, h, w, c])])));
+    const batches = Array.from({ length: N }, (_, i) => Object.fromEntries(ir.data.domains.map((d, k) => [d.name, randomImages(1000 * k + i + 1, [ir.train.batch, h, w, c])])));
 
     // tfjs, in process
     await useBackend("cpu");
@@ -139,7 +129,7 @@ describe.skipIf(noTorch())("a DAG generator and a flatten → linear critic", ()
     const G = ir.nets.find((n) => n.name === "G_AB")!;
     expect(G.nodes.some((n) => n.op === "concat" && !n.id.endsWith("/skip_concat"))).toBe(true);
     const [h, w, c] = G.input.shape as [number, number, number];
-    const batches = Array.from({ length: 3 }, (_, i) => ({ A: images(300 + i, [2, h, w, c]), B: images(400 + i, [2, h, w, c]) }));
+    const batches = Array.from({ length: 3 }, (_, i) => ({ A: randomImages(300 + i, [2, h, w, c]), B: randomImages(400 + i, [2, h, w, c]) }));
     await useBackend("cpu");
     const model = new Model(ir);
     const init = await model.read();
@@ -191,7 +181,7 @@ describe.skipIf(noTorch())("pix2pix (skip blocks, batch norm, a replayed G(A), v
     const ir = compileSpec("specs/pix2pix.gan", { ...PIX2PIX_SMALL, use_dropout: "false" });
     expect(ir.nets.flatMap((n) => n.nodes).some((n) => n.op === "dropout")).toBe(false);
     const [h, w, c] = ir.nets[0]!.input.shape as [number, number, number];
-    const batches = Array.from({ length: 3 }, (_, i) => Object.fromEntries(ir.data.domains.map((d, k) => [d.name, images(500 + 10 * k + i, [1, h, w, d.channels])])));
+    const batches = Array.from({ length: 3 }, (_, i) => Object.fromEntries(ir.data.domains.map((d, k) => [d.name, randomImages(500 + 10 * k + i, [1, h, w, d.channels])])));
     await useBackend("cpu");
     const model = new Model(ir);
     const init = await model.read();

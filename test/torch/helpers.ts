@@ -118,3 +118,14 @@ export function readParams(path: string): Map<string, Float32Array> {
   for (const k of Object.keys(f.tensors)) if (k.startsWith("param/")) out.set(k.slice(6), tensorAsFloat32(f, k));
   return out;
 }
+
+/** Seeded pseudo-random images in [-1, 1] (a linear congruential stream): the same batches for both engines. */
+export function randomImages(seed: number, shape: number[]): { shape: number[]; data: Float32Array } {
+  let s = seed >>> 0;
+  const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < data.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    data[i] = (s / 2 ** 32) * 2 - 1;
+  }
+  return { shape, data };
+}
