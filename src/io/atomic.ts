@@ -71,6 +71,17 @@ export function fsyncDir(dir: string): void {
 }
 
 /**
+ * Publishes a finished directory under its final name: one rename (atomic within a filesystem),
+ * then an fsync of the parent so the new name survives a crash. For a directory built under a
+ * temporary name (a cached classifier's run): readers see the whole directory or none of it.
+ * `to` must not exist.
+ */
+export function publishDir(from: string, to: string): void {
+  renameSync(from, to);
+  fsyncDir(dirname(to));
+}
+
+/**
  * mkdir -p, one level at a time, fsyncing the parent of each directory created; returns the
  * topmost directory created, if any. (Node's own `mkdirSync(…, { recursive: true })` loops
  * forever on /proc, where mkdir fails with ENOENT under an existing parent; here that is an

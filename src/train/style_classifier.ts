@@ -14,7 +14,7 @@
  * training leaves no half classifier that looks cached.
  */
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,7 +23,7 @@ import { hasErrors, renderDiagnostics } from "../dsl/diagnostics.js";
 import type { Ir } from "../ir/schema.js";
 import { IR_VERSION } from "../ir/enums.js";
 import { loadWeights } from "../io/weights.js";
-import { makeDir } from "../io/atomic.js";
+import { makeDir, publishDir } from "../io/atomic.js";
 import { DataError, openDataset } from "../data/index.js";
 import type { ProgressStream } from "../report/index.js";
 import { train } from "./trainer.js";
@@ -111,7 +111,7 @@ export async function classifierFor(o: ClassifierFor): Promise<TrainedClassifier
     if (existsSync(weightsFile)) rmSync(tmp, { recursive: true, force: true }); // another process finished first
     else {
       rmSync(dir, { recursive: true, force: true }); // a killed earlier attempt's leftovers
-      renameSync(tmp, dir);
+      publishDir(tmp, dir);
     }
   } else cached = true;
   const w = await loadWeights(weightsFile);

@@ -139,3 +139,24 @@ describe("one atomic writer", () => {
     expect(bad).toEqual([]);
   });
 });
+
+describe("publishDir", () => {
+  it("moves a finished directory under its final name and fsyncs the parent; an existing target is an error", async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { publishDir } = await import("../../src/io/atomic.js");
+    const root = mkdtempSync(join(tmpdir(), "gancc-publish-"));
+    try {
+      mkdirSync(join(root, "run.tmp-1"));
+      writeFileSync(join(root, "run.tmp-1", "weights.safetensors"), "w");
+      publishDir(join(root, "run.tmp-1"), join(root, "run"));
+      expect(existsSync(join(root, "run.tmp-1"))).toBe(false);
+      expect(readFileSync(join(root, "run", "weights.safetensors"), "utf8")).toBe("w");
+      mkdirSync(join(root, "other.tmp"));
+      writeFileSync(join(root, "other.tmp", "x"), "x");
+      expect(() => publishDir(join(root, "other.tmp"), join(root, "run"))).toThrow(/ENOTEMPTY|EEXIST/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
