@@ -97,7 +97,7 @@ export async function trainTorch(o: TorchTrainOptions): Promise<TorchTrainResult
   try {
     topo = resolveTopology({ nproc: o.nproc, nnodes: o.nnodes, nodeRank: o.nodeRank, masterAddr: o.masterAddr, masterPort: o.masterPort });
     const python = findPython(o.python, o.env ?? process.env);
-    env = checkPythonEnv(python, { device: o.device ?? "auto", nproc: topo.nproc, env: o.env });
+    env = checkPythonEnv(python, { device: o.device ?? "auto", nproc: topo.nproc, env: o.env, suggestOthers: o.python === undefined });
   } catch (e) {
     usage(e);
   }

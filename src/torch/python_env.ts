@@ -6,7 +6,7 @@
  * wrong, with which interpreter, and what to do.
  */
 import { spawnSync } from "node:child_process";
-import { accessSync, constants, statSync } from "node:fs";
+import { accessSync, constants, realpathSync, statSync } from "node:fs";
 import { delimiter, isAbsolute, join } from "node:path";
 
 export const MIN_TORCH = [1, 13] as const;
@@ -106,7 +106,7 @@ export function torchVersionParts(v: string): [number, number] | undefined {
  * Runs the probe with `python` and checks what the run needs. `device` "cuda" fails when CUDA
  * is absent, and so does `nproc` above the GPU count on CUDA.
  */
-export function checkPythonEnv(python: string, o: { device: TorchDevice; nproc?: number; env?: NodeJS.ProcessEnv; timeoutMs?: number }): PythonEnv {
+export function checkPythonEnv(python: string, o: { device: TorchDevice; nproc?: number; env?: NodeJS.ProcessEnv; timeoutMs?: number; suggestOthers?: boolean }): PythonEnv {
   const r = spawnSync(python, ["-c", PROBE], { encoding: "utf8", env: o.env ?? process.env, timeout: o.timeoutMs ?? 120_000 });
   if (r.error) {
     const code = (r.error as NodeJS.ErrnoException).code;
@@ -127,7 +127,9 @@ export function checkPythonEnv(python: string, o: { device: TorchDevice; nproc?:
     throw new PythonEnvError(`${python} is not a working Python 3 interpreter (exit ${r.status ?? r.signal}${err ? `: ${err}` : ""}); give --python the path of one with PyTorch ≥ 1.13`);
   }
   if (info.error !== undefined || info.torch === undefined) {
-    throw new PythonEnvError(`PyTorch cannot be imported by ${python} (Python ${info.python}): ${info.error}; ${INSTALL}`);
+    const other = o.suggestOthers ? otherPythonWithTorch(python, o.env ?? process.env) : undefined;
+    const hint = other ? `; ${other.path} has PyTorch ${other.torch}: pass --python ${other.path}, or ` : "; ";
+    throw new PythonEnvError(`PyTorch cannot be imported by ${python} (Python ${info.python}): ${info.error}${hint}${INSTALL}`);
   }
   const parts = torchVersionParts(info.torch);
   if (!parts || parts[0] < MIN_TORCH[0] || (parts[0] === MIN_TORCH[0] && parts[1] < MIN_TORCH[1])) {
@@ -145,4 +147,32 @@ export function checkPythonEnv(python: string, o: { device: TorchDevice; nproc?:
     throw new PythonEnvError(`--nproc ${o.nproc} asks for one GPU per process, and this machine has ${cuda.devices} (${cuda.names.join(", ")}); use --nproc ${cuda.devices} or fewer`);
   }
   return { python, pythonVersion: info.python ?? "?", torch: info.torch, cuda, device };
+}
+
+/**
+ * Another python3 that imports torch ≥ 1.13, for the message when the default one (python3 on
+ * PATH) cannot: a pyenv or virtualenv python3 often shadows the system one that has Debian's
+ * python3-torch. Looks at the other python3s on PATH and the usual system places; the first that
+ * answers wins. Only called on that error path (each probe is a Python start with an import).
+ */
+export function otherPythonWithTorch(python: string, env: NodeJS.ProcessEnv = process.env): { path: string; torch: string } | undefined {
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return undefined;
+    }
+  };
+  const seen = new Set([real(python) ?? python]);
+  const candidates = [...(env.PATH ?? "").split(delimiter).filter(Boolean).map((d) => join(d, "python3")), "/usr/bin/python3", "/usr/local/bin/python3", "/opt/conda/bin/python3"];
+  for (const p of candidates) {
+    const r0 = real(p);
+    if (!r0 || seen.has(r0)) continue;
+    seen.add(r0);
+    const r = spawnSync(p, ["-c", "import torch; print(torch.__version__)"], { encoding: "utf8", env, timeout: 60_000 });
+    const v = r.status === 0 ? (r.stdout ?? "").trim().split("\n").pop() : undefined;
+    const parts = v ? torchVersionParts(v) : undefined;
+    if (v && parts && (parts[0] > MIN_TORCH[0] || (parts[0] === MIN_TORCH[0] && parts[1] >= MIN_TORCH[1]))) return { path: p, torch: v };
+  }
+  return undefined;
 }

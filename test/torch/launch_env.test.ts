@@ -137,3 +137,18 @@ describe("events", () => {
     expect(nf).toMatch(/loss term `cycle_A` \(loss `generator`\) became nan at iteration 6.*K/);
   });
 });
+
+describe.skipIf(noTorch())("a default python3 without torch", () => {
+  it("names another python3 that has it (a pyenv python3 shadowing Debian's), only when asked to", () => {
+    const bin = tempDir("shadow");
+    const fake = join(bin, "python3");
+    // the probe answers "no torch"; any other call (the other-interpreter check) fails too
+    writeFileSync(fake, `#!/bin/sh\nif [ "$1" = "-c" ]; then echo '{"python": "3.11.7", "error": "ModuleNotFoundError: No module named torch"}'; exit 3; fi\nexit 1\n`);
+    chmodSync(fake, 0o755);
+    const env = { ...process.env, PATH: `${bin}:/usr/bin:/bin` };
+    expect(() => checkPythonEnv(fake, { device: "auto", env, suggestOthers: true })).toThrow(
+      new RegExp(`PyTorch cannot be imported by ${fake}.*; ${PYTHON} has PyTorch [0-9.]+\\S*: pass --python ${PYTHON}, or install`),
+    );
+    expect(() => checkPythonEnv(fake, { device: "auto", env })).toThrow(/PyTorch cannot be imported by .*: ModuleNotFoundError: No module named torch; install PyTorch/);
+  });
+});
