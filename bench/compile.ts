@@ -4,11 +4,7 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { compileSource } from "../src/compiler/compile.js";
 import { generateSpec } from "./gen_spec.js";
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
+import { median } from "./stats.js";
 
 function time(text: string, file: string, runs: number): { ms: number; errors: number } {
   compileSource(text, file); // warm-up: parser construction, JIT, schema compilation

@@ -52,9 +52,11 @@ import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 import { compileSource } from "../src/compiler/compile.js";
 import { selectBackend, type BackendKind } from "../src/runtime/backend.js";
+import { wasmHeapBytes } from "../src/runtime/heap_meter.js";
 import { Model } from "../src/runtime/model.js";
 import type { WebgpuAdapterDescription } from "../src/runtime/webgpu.js";
 import { runTorchEngine, type EngineOutcome } from "./step_torch_engine.js";
+import { median } from "./stats.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(HERE);
@@ -146,17 +148,6 @@ interface Progress {
 }
 const progress: Progress = { phase: "setup", times_s: [] };
 const WASM_HEAP_MAX = 4294901760; // tfjs-backend-wasm's Emscripten getHeapMax(): the wasm32 limit, 4 GiB - 64 KiB
-
-function wasmHeapBytes(): number | undefined {
-  const w = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array; wasmMemory?: WebAssembly.Memory } }).wasm;
-  return w?.HEAPU8?.buffer.byteLength ?? w?.wasmMemory?.buffer.byteLength;
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 // ---------------------------------------------------------------------------------------------
 // child: one tfjs configuration

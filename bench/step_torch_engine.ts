@@ -18,6 +18,7 @@ import path from "node:path";
 import { compileSource } from "../src/compiler/compile.js";
 import { writeSafetensorsFileSync } from "../src/io/safetensors.js";
 import { emitTorch } from "../src/torch/emit.js";
+import { median } from "./stats.js";
 
 export interface TorchEngineResult {
   runtime: "gancc-torch";
@@ -33,11 +34,6 @@ export interface TorchEngineResult {
 }
 
 export type EngineOutcome = { ok: true; result: TorchEngineResult } | { ok: false; why: string };
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 export function runTorchEngine(o: { root: string; spec: string; python: string; size: number; threads: number; iters: number; ngf: number; ndf: number; timeoutS: number }): EngineOutcome {
   const r = compileSource(readFileSync(path.join(o.root, o.spec), "utf8"), o.spec, { set: { ngf: o.ngf, ndf: o.ndf, size: o.size, load_size: o.size } });

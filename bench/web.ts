@@ -20,6 +20,7 @@ import * as tf from "@tensorflow/tfjs";
 import { compileSpecFile, createModel } from "../src/index.js";
 import { exportWeb } from "../src/export/web.js";
 import { serveDirectory } from "../src/export/serve.js";
+import { median } from "./stats.js";
 
 const { values: a } = parseArgs({
   options: {
@@ -49,7 +50,6 @@ const params = r.ir.nets.find((n) => n.name === "G_AB")!.params.reduce((s, p) =>
 const rows: string[] = [];
 const line = (where: string, backend: string, ms: number[] | string) =>
   rows.push(`| ${where} | ${backend} | ${typeof ms === "string" ? ms : `${median(ms).toFixed(0)} (${ms.map((m) => m.toFixed(0)).join(", ")})`} |`);
-const median = (xs: number[]) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)]!;
 const withTimeout = <T>(p: Promise<T>, what: string) =>
   Promise.race([p, new Promise<never>((_, fail) => setTimeout(() => fail(new Error(`${what}: over ${timeoutMs / 1000} s`)), timeoutMs).unref())]);
 

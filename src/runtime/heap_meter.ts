@@ -15,7 +15,7 @@
 import * as tf from "@tensorflow/tfjs";
 
 interface WasmBackendInternals {
-  wasm?: { HEAPU8?: Uint8Array; _malloc?: unknown };
+  wasm?: { HEAPU8?: Uint8Array; wasmMemory?: WebAssembly.Memory; _malloc?: unknown };
   move(dataId: object, values: unknown, shape: number[], dtype: tf.DataType, refCount: number): void;
   disposeData(dataId: object, force?: boolean): boolean;
   dataIdMap: { has(id: object): boolean };
@@ -24,7 +24,8 @@ interface WasmBackendInternals {
 /** Bytes of the wasm backend's linear memory (undefined on other backends). */
 export function wasmHeapBytes(): number | undefined {
   if (tf.getBackend() !== "wasm") return undefined;
-  return (tf.backend() as unknown as WasmBackendInternals).wasm?.HEAPU8?.buffer.byteLength;
+  const w = (tf.backend() as unknown as WasmBackendInternals).wasm;
+  return w?.HEAPU8?.buffer.byteLength ?? w?.wasmMemory?.buffer.byteLength;
 }
 
 /**
