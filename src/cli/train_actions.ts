@@ -124,6 +124,8 @@ export async function runTrain(specArg: string | undefined, o: TorchFlags & { da
     const flags: Record<keyof typeof torch, string> = { device: "--device", python: "--python", nproc: "--nproc", nnodes: "--nnodes", nodeRank: "--node-rank", masterAddr: "--master-addr", masterPort: "--master-port" };
     const given = (Object.keys(flags) as (keyof typeof torch)[]).filter((k) => torch[k] !== undefined).map((k) => flags[k]);
     if (given.length) throw new CliError(`${given.join(", ")} ${given.length === 1 ? "is an option" : "are options"} of the torch engine; add --engine torch (or drop ${given.length === 1 ? "it" : "them"} to train with tfjs)`);
+  } else if ((o.recompute ?? cfg.recompute ?? "none") !== "none") {
+    throw new CliError("--recompute is an option of the tfjs engine (PyTorch keeps its own autograd graph); drop it, or train with --engine tfjs");
   }
   const be = await backend(o.backend ?? cfg.backend ?? "auto", o.threads ?? cfg.threads);
   if (engine === "tfjs") process.stderr.write(`gancc: backend ${be.name} — ${be.reason}\n`);
@@ -137,28 +139,31 @@ export async function runTrain(specArg: string | undefined, o: TorchFlags & { da
   process.on("SIGINT", onSigint);
   try {
     const styleClassifier = await resolveClassifier(o.styleClassifier ?? cfg.style_classifier ?? (o.resume ? resumedStyleClassifier(o.resume) : undefined), { data: dataDir, runIr: ir, backend: be });
+    // what both engines take alike
+    const run = {
+      ir,
+      specText,
+      source: spec,
+      data: dataDir,
+      runDir,
+      resume: !!o.resume,
+      backend: be,
+      styleClassifier,
+      maxIterations: o.maxIters ?? cfg.max_iters,
+      checkpointEvery: o.checkpointEvery ?? cfg.checkpoint_every,
+      keepCheckpoints: cfg.keep_checkpoints,
+      samples: o.samples ?? cfg.samples,
+      sampleEveryEpochs: cfg.sample_every,
+      logEvery: o.logEvery ?? cfg.log_every,
+      command: process.argv.slice(1),
+      shouldStop: () => stop,
+    };
     if (engine === "torch") {
-      if ((o.recompute ?? cfg.recompute ?? "none") !== "none") throw new CliError("--recompute is an option of the tfjs engine (PyTorch keeps its own autograd graph); drop it, or train with --engine tfjs");
       const { trainTorch } = await import("../torch/launch.js");
       const r = await trainTorch({
-        ir,
-        specText,
-        source: spec,
-        data: dataDir,
-        runDir,
-        resume: !!o.resume,
-        backend: be,
-        styleClassifier,
+        ...run,
         ...torch,
-        maxIterations: o.maxIters ?? cfg.max_iters,
-        checkpointEvery: o.checkpointEvery ?? cfg.checkpoint_every,
-        keepCheckpoints: cfg.keep_checkpoints,
-        samples: o.samples ?? cfg.samples,
-        sampleEveryEpochs: cfg.sample_every,
-        logEvery: o.logEvery ?? cfg.log_every,
         config: { ...cfg, set, data: dataDir, out: runDir, backend: be.name, engine, ...torch },
-        command: process.argv.slice(1),
-        shouldStop: () => stop,
         onReady: (i) => process.stderr.write(`gancc: engine torch — PyTorch ${i.torch} (${i.python}) on ${i.device}, ${i.worldSize} process${i.worldSize === 1 ? "" : "es"}; samples rendered with tfjs ${be.name}\n`),
       });
       const where = (torch.nodeRank ?? 0) > 0 ? `node ${torch.nodeRank}'s processes ended; the run directory is on node 0` : `report: ${join(r.runDir, "index.html")}`;
@@ -167,24 +172,9 @@ export async function runTrain(specArg: string | undefined, o: TorchFlags & { da
       return;
     }
     const r = await train({
-      styleClassifier,
-      ir,
-      specText,
-      source: spec,
-      data: dataDir,
-      runDir,
-      resume: !!o.resume,
-      backend: be,
-      maxIterations: o.maxIters ?? cfg.max_iters,
-      checkpointEvery: o.checkpointEvery ?? cfg.checkpoint_every,
-      keepCheckpoints: cfg.keep_checkpoints,
-      samples: o.samples ?? cfg.samples,
-      sampleEveryEpochs: cfg.sample_every,
-      logEvery: o.logEvery ?? cfg.log_every,
+      ...run,
       recompute: o.recompute ?? cfg.recompute,
       config: { ...cfg, set, data: dataDir, out: runDir, backend: be.name, ...((o.recompute ?? cfg.recompute) ? { recompute: o.recompute ?? cfg.recompute } : {}), ...(styleClassifier ? { style_classifier: styleClassifier.from } : {}) },
-      command: process.argv.slice(1),
-      shouldStop: () => stop,
     });
     process.stderr.write(`gancc: ${r.state} after ${r.iterations} iterations; report: ${join(r.runDir, "index.html")}\n`);
     if (r.state === "stopped" && stop) process.exitCode = 130;

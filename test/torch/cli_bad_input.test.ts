@@ -46,6 +46,14 @@ describe("gancc train --engine torch: no usable interpreter", () => {
     expect(r.err).toContain("--device, --nproc are options of the torch engine; add --engine torch");
   });
 
+  it("the tfjs engine's --recompute with --engine torch: refused before anything runs", () => {
+    const r = gancc(train("recompute", "--recompute", "residual"));
+    expect(r.code, r.err).toBe(2);
+    expect(r.err).toContain("--recompute is an option of the tfjs engine");
+    expect(r.err).not.toContain("gancc: training");
+    expect(existsSync(join(tmp, "recompute"))).toBe(false);
+  });
+
   it("bad topology flags", () => {
     const r = gancc(train("topo", "--python", PYTHON, "--nnodes", "2"));
     expect(r.code, r.err).toBe(2);
