@@ -2,10 +2,10 @@
 // fail to type-check; correct code must pass. Checked with the TypeScript compiler API.
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import ts from "typescript";
 import { afterAll, describe, expect, it } from "vitest";
 import { emitBindings } from "../../src/compiler/bindings.js";
 import { TINY, compile } from "./harness.js";
+import { consumerTypeErrors } from "../typecheck.js";
 
 const dir = join(".tmp", `bindings-${process.pid}`);
 mkdirSync(dir, { recursive: true });
@@ -21,21 +21,7 @@ const matrix: tf.Tensor2D = tf.zeros([1, 3]);
 `;
 
 function typeErrors(name: string, body: string): string[] {
-  const file = join(dir, `${name}.ts`);
-  writeFileSync(file, header + body);
-  const program = ts.createProgram([file], {
-    strict: true,
-    noEmit: true,
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    skipLibCheck: true,
-    types: [],
-  });
-  return ts
-    .getPreEmitDiagnostics(program)
-    .filter((d) => d.file?.fileName.endsWith(`${name}.ts`))
-    .map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+  return consumerTypeErrors(dir, name, header + body);
 }
 
 describe("typed bindings (gancc compile --emit ts)", () => {

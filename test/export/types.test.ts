@@ -3,13 +3,13 @@
  * for an image, a size the net does not accept, a wrong channel count, a rank-2 tensor), checked
  * with the TypeScript compiler API as test/compiler/bindings.test.ts does.
  */
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import ts from "typescript";
 import { afterAll, describe, expect, it } from "vitest";
 import { compileSource } from "../../src/compiler/compile.js";
 import { exportWeb } from "../../src/export/web.js";
 import { tmpDir } from "./harness.js";
+import { consumerTypeErrors } from "../typecheck.js";
 
 const ir = compileSource(readFileSync("specs/tiny.gan", "utf8"), "specs/tiny.gan").ir!;
 const weights = new Map(ir.nets.flatMap((n) => n.params.map((p) => [p.name, { shape: p.shape, data: new Float32Array(p.shape.reduce((a, b) => a * b, 1)) }] as const)));
@@ -26,22 +26,7 @@ declare const img: HTMLImageElement;
 `;
 
 function typeErrors(name: string, body: string): string[] {
-  const file = join(dir, `${name}.ts`);
-  writeFileSync(file, header + body + "\nexport {};\n");
-  const program = ts.createProgram([file], {
-    strict: true,
-    noEmit: true,
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    lib: ["lib.es2022.d.ts", "lib.dom.d.ts"],
-    skipLibCheck: true,
-    types: [],
-  });
-  return ts
-    .getPreEmitDiagnostics(program)
-    .filter((d) => d.file?.fileName.endsWith(`${name}.ts`))
-    .map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+  return consumerTypeErrors(dir, name, header + body + "\nexport {};\n", { lib: ["lib.es2022.d.ts", "lib.dom.d.ts"] });
 }
 
 describe("model.d.ts of a web export", () => {
