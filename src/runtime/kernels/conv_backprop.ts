@@ -148,10 +148,22 @@ export function subPixelFilter(
   sh: number,
   sw: number,
 ): { values: Float32Array; shape: [number, number, number, number] } {
+  const shape = subPixelFilterShape(kh, kw, ci, co, sh, sw);
+  const out = new Float32Array(shape[0] * shape[1] * shape[2] * shape[3]);
+  writeSubPixelFilter(w, out, kh, kw, ci, co, sh, sw);
+  return { values: out, shape };
+}
+
+function subPixelFilterShape(kh: number, kw: number, ci: number, co: number, sh: number, sw: number): [number, number, number, number] {
+  return [Math.ceil(kh / sh), Math.ceil(kw / sw), co, sh * sw * ci];
+}
+
+/** `subPixelFilter` into `out` (every element written, zeros included). */
+function writeSubPixelFilter(w: ArrayLike<number>, out: Float32Array, kh: number, kw: number, ci: number, co: number, sh: number, sw: number): void {
   const kth = Math.ceil(kh / sh);
   const ktw = Math.ceil(kw / sw);
   const oc = sh * sw * ci;
-  const out = new Float32Array(kth * ktw * co * oc);
+  out.fill(0, 0, kth * ktw * co * oc);
   for (let th = 0; th < kth; th++) {
     for (let tw = 0; tw < ktw; tw++) {
       for (let rh = 0; rh < sh; rh++) {
@@ -160,17 +172,32 @@ export function subPixelFilter(
         for (let rw = 0; rw < sw; rw++) {
           const b = rw + sw * (ktw - 1 - tw);
           if (b >= kw) continue;
-          const src0 = (a * kw + b) * ci * co; // W[a,b,:,:]
-          const dst0 = (th * ktw + tw) * co * oc + (rh * sw + rw) * ci;
-          for (let c = 0; c < ci; c++) {
-            const src = src0 + c * co;
-            for (let o = 0; o < co; o++) out[dst0 + o * oc + c] = w[src + o]!;
-          }
+          // out[dst0 + o·oc + c] = W[a, b, c, o]
+          transposeBlocked(w, (a * kw + b) * ci * co, ci, co, out, (th * ktw + tw) * co * oc + (rh * sw + rw) * ci, oc);
         }
       }
     }
   }
-  return { values: out, shape: [kth, ktw, co, oc] };
+}
+
+/**
+ * dst[dstOff + c·dstStride + r] = src[srcOff + r·cols + c] for r < rows, c < cols: a 2-D transpose in
+ * 16×16 tiles, so that neither side is walked with a large stride for long (the rearranged filters are
+ * 0.6–2.4 MB; a plain row loop writes with a stride of Ci floats and costs 3–4× more).
+ */
+function transposeBlocked(src: ArrayLike<number>, srcOff: number, rows: number, cols: number, dst: Float32Array, dstOff: number, dstStride: number): void {
+  const T = 16;
+  for (let r0 = 0; r0 < rows; r0 += T) {
+    const r1 = Math.min(rows, r0 + T);
+    for (let c0 = 0; c0 < cols; c0 += T) {
+      const c1 = Math.min(cols, c0 + T);
+      for (let c = c0; c < c1; c++) {
+        let s = srcOff + r0 * cols + c;
+        let d = dstOff + c * dstStride + r0;
+        for (let r = r0; r < r1; r++, s += cols, d++) dst[d] = src[s]!;
+      }
+    }
+  }
 }
 
 /**
@@ -204,22 +231,56 @@ export function phaseFilter(
   rh: number,
   rw: number,
 ): { values: Float32Array; shape: [number, number, number, number] } {
+  const shape = phaseFilterShape(kh, kw, ci, co, sh, sw, rh, rw);
+  const out = new Float32Array(shape[0] * shape[1] * shape[2] * shape[3]);
+  writePhaseFilter(w, out, kh, kw, ci, co, sh, sw, rh, rw);
+  return { values: out, shape };
+}
+
+function phaseFilterShape(kh: number, kw: number, ci: number, co: number, sh: number, sw: number, rh: number, rw: number): [number, number, number, number] {
+  return [Math.ceil((kh - rh) / sh), Math.ceil((kw - rw) / sw), co, ci];
+}
+
+/** `phaseFilter` into `out`. */
+function writePhaseFilter(w: ArrayLike<number>, out: Float32Array, kh: number, kw: number, ci: number, co: number, sh: number, sw: number, rh: number, rw: number): void {
   const kth = Math.ceil((kh - rh) / sh);
   const ktw = Math.ceil((kw - rw) / sw);
-  const out = new Float32Array(kth * ktw * co * ci);
   for (let th = 0; th < kth; th++) {
     const a = rh + sh * (kth - 1 - th);
     for (let tw = 0; tw < ktw; tw++) {
       const b = rw + sw * (ktw - 1 - tw);
-      const src0 = (a * kw + b) * ci * co;
-      const dst0 = (th * ktw + tw) * co * ci;
-      for (let c = 0; c < ci; c++) {
-        const src = src0 + c * co;
-        for (let o = 0; o < co; o++) out[dst0 + o * ci + c] = w[src + o]!;
-      }
+      transposeBlocked(w, (a * kw + b) * ci * co, ci, co, out, (th * ktw + tw) * co * ci, ci);
     }
   }
-  return { values: out, shape: [kth, ktw, co, ci] };
+}
+
+/** The wasm backend's in-heap allocation and views (tfjs-backend-wasm BackendWasm). */
+interface HeapBackend {
+  makeOutput(shape: number[], dtype: "float32"): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Float32Array;
+}
+
+function heapBackend(b: tf.KernelBackend): HeapBackend | undefined {
+  const h = b as unknown as Partial<HeapBackend>;
+  return typeof h.makeOutput === "function" && typeof h.typedArrayFromHeap === "function" ? (h as HeapBackend) : undefined;
+}
+
+/**
+ * A new (untracked) tensor of `shape` filled by `fill(weights, out)` from `filter`'s values.  On wasm
+ * both sides are views of the heap (no read-back copy of the weight, no upload copy of the result, no
+ * garbage: a readSync'ed 2.4 MB weight per call was a tenth of the iteration's GC time).
+ */
+function rearranged(backend: tf.KernelBackend, filter: TensorInfo, shape: [number, number, number, number], fill: (w: Float32Array, out: Float32Array) => void): TensorInfo {
+  const heap = heapBackend(backend);
+  if (heap != null && filter.dtype === "float32") {
+    const out = heap.makeOutput(shape, "float32");
+    // views after the allocation: growing the heap detaches earlier ones
+    fill(heap.typedArrayFromHeap(filter), heap.typedArrayFromHeap(out));
+    return out;
+  }
+  const values = new Float32Array(shape[0] * shape[1] * shape[2] * shape[3]);
+  fill(backend.readSync(filter.dataId) as Float32Array, values);
+  return { dataId: backend.write(values, shape, "float32"), shape, dtype: "float32" };
 }
 
 /**
@@ -269,8 +330,6 @@ export function conv2DBackpropInputViaConv(
   // The rearranged filters depend only on the weight's value: built once per weight version
   // (see filter_cache.ts), which also lets XNNPACK keep its packed operators for them.
   const cache = FilterCache.of(ctx.backend);
-  const upload = (f: { values: Float32Array; shape: number[] }): TensorInfo =>
-    ({ dataId: ctx.backend.write(f.values, f.shape, "float32"), shape: f.shape, dtype: "float32" });
   // One [N, mh, mw, C] result per output phase (rh, rw), or one with the phases as channel blocks.
   const grid = { n, h, w, ci, sh, sw, mh, mw, offH: pt - mMinH * sh, offW: pl - mMinW * sw };
   const subPixelMacs = n * mh * mw * kth * ktw * co * sh * sw * ci;
@@ -283,7 +342,7 @@ export function conv2DBackpropInputViaConv(
         const l = kt[1]! - 1 - mMinW;
         const c = cropNegativePads(ctx, dy, t, mh + kt[0]! - 1 - t - ho, l, mw + kt[1]! - 1 - l - wo);
         const f = cache.get(filter, `phase:${sh}x${sw}:${rh},${rw}`, () =>
-          upload(phaseFilter(ctx.backend.readSync(filter.dataId) as Float32Array, kh, kw, ci, co, sh, sw, rh, rw)),
+          rearranged(ctx.backend, filter, phaseFilterShape(kh, kw, ci, co, sh, sw, rh, rw), (wv, out) => writePhaseFilter(wv, out, kh, kw, ci, co, sh, sw, rh, rw)),
         );
         phases.push(checkGrid(ctx.conv2d(c.x, f, [1, 1], [1, 1], c.pads), mh, mw));
       }
@@ -291,7 +350,7 @@ export function conv2DBackpropInputViaConv(
     return interleavePhases(ctx, phases, grid);
   }
   const fInfo = cache.get(filter, `subpixel:${sh}x${sw}`, () =>
-    upload(subPixelFilter(ctx.backend.readSync(filter.dataId) as Float32Array, kh, kw, ci, co, sh, sw)),
+    rearranged(ctx.backend, filter, subPixelFilterShape(kh, kw, ci, co, sh, sw), (wv, out) => writeSubPixelFilter(wv, out, kh, kw, ci, co, sh, sw)),
   );
   const cropped = cropNegativePads(ctx, dy, top, bottom, left, right);
   const y = checkGrid(ctx.conv2d(cropped.x, fInfo, [1, 1], [1, 1], cropped.pads), mh, mw); // [N, mh, mw, sh*sw*Ci]
@@ -328,21 +387,25 @@ interface PhaseGrid {
  */
 function interleavePhases(ctx: KernelCtx, parts: TensorInfo[], g: PhaseGrid): TensorInfo {
   const { n, h, w, ci, sh, sw, mh, mw, offH, offW } = g;
-  const heap = ctx.backend as unknown as Partial<{ makeOutput(s: number[], d: "float32"): TensorInfo; typedArrayFromHeap(t: TensorInfo): Float32Array }>;
-  if (heap.makeOutput == null || heap.typedArrayFromHeap == null) {
+  const heap = heapBackend(ctx.backend);
+  if (heap == null) {
     const y = parts.length === 1 ? parts[0]! : ctx.run("Concat", parts as unknown as Record<string, TensorInfo>, { axis: 3 });
     const y6 = ctx.reshape(y, [n, mh, mw, sh, sw, ci]);
     const full = ctx.reshape(ctx.transpose(y6, [0, 1, 3, 2, 4, 5]), [n, mh * sh, mw * sw, ci]);
     return ctx.slice(full, [0, offH, offW, 0], [n, h, w, ci]);
   }
   const out = ctx.track(heap.makeOutput([n, h, w, ci], "float32"));
-  const dst = heap.typedArrayFromHeap(out); // views after the allocation (heap growth detaches)
-  const srcs = parts.map((p) => heap.typedArrayFromHeap!(p));
+  // views after the allocation (heap growth detaches); all of them on one heap, so runs are moved
+  // with copyWithin on the whole heap (no subarray objects: one per pixel was measurable garbage)
+  const dstView = heap.typedArrayFromHeap(out);
+  const all = new Float32Array(dstView.buffer);
+  const dst0 = dstView.byteOffset >> 2;
+  const srcs = parts.map((p) => heap.typedArrayFromHeap(p).byteOffset >> 2);
   const one = parts.length === 1;
   const stride = one ? sh * sw * ci : ci; // floats per grid pixel in a source
   for (let rh = 0; rh < sh; rh++) {
     for (let rw = 0; rw < sw; rw++) {
-      const src = one ? srcs[0]! : srcs[rh * sw + rw]!;
+      const src0 = one ? srcs[0]! : srcs[rh * sw + rw]!;
       const chan = one ? (rh * sw + rw) * ci : 0;
       // grid columns m' whose dx column m'·sw + rw − offW lies in [0, W)
       const c0 = Math.max(0, Math.ceil((offW - rw) / sw));
@@ -351,11 +414,11 @@ function interleavePhases(ctx: KernelCtx, parts: TensorInfo[], g: PhaseGrid): Te
         for (let m = 0; m < mh; m++) {
           const row = m * sh + rh - offH;
           if (row < 0 || row >= h) continue;
-          let s = ((b * mh + m) * mw + c0) * stride + chan;
-          let d = ((b * h + row) * w + c0 * sw + rw - offW) * ci;
+          let s = src0 + ((b * mh + m) * mw + c0) * stride + chan;
+          let d = dst0 + ((b * h + row) * w + c0 * sw + rw - offW) * ci;
           for (let c = c0; c <= c1; c++, s += stride, d += sw * ci) {
-            if (ci >= 16) dst.set(src.subarray(s, s + ci), d);
-            else for (let k = 0; k < ci; k++) dst[d + k] = src[s + k]!;
+            if (ci >= 16) all.copyWithin(d, s, s + ci);
+            else for (let k = 0; k < ci; k++) all[d + k] = all[s + k]!;
           }
         }
       }

@@ -10,6 +10,7 @@ export {
   isKernelFixActive,
   listKernelFixes,
   filterGradViaGemm,
+  inputGradViaGemm,
   type KernelFixInfo,
 } from "./register.js";
 export { mirrorPadBackward, mirrorPadGradConfig, type MirrorPadMode } from "./mirror_pad_grad.js";
@@ -26,6 +27,7 @@ export {
 } from "./conv_backprop.js";
 export { conv2DBackpropFilterJs } from "./cpu_conv_backprop_filter.js";
 export { conv2DBackpropFilterGemm, type GemmOptions } from "./wasm_conv_backprop_filter.js";
+export { conv2DBackpropInputGemm } from "./wasm_conv_backprop_input.js";
 export { FilterCache } from "./filter_cache.js";
 export { convTranspose2d, torchConvTransposeGeometry, type ConvTransposeOptions } from "./conv_transpose.js";
 export { foldPaddings, padViaLowRank } from "./webgpu_pad.js";

@@ -19,6 +19,7 @@ import {
 } from "./conv_backprop.js";
 import { conv2DBackpropFilterJs } from "./cpu_conv_backprop_filter.js";
 import { conv2DBackpropFilterGemm } from "./wasm_conv_backprop_filter.js";
+import { conv2DBackpropInputGemm } from "./wasm_conv_backprop_input.js";
 import { mirrorPadGradConfig } from "./mirror_pad_grad.js";
 import { wasmIdentityShared } from "./wasm_identity.js";
 import { padViaLowRank, webgpuPadSupports, type PadV2Attrs } from "./webgpu_pad.js";
@@ -91,7 +92,18 @@ function backpropFilterViaConv(backendName: string): tf.KernelFunc {
   };
 }
 
-/** Conv2DBackpropInput through the backend's forward Conv2D (wasm). */
+/**
+ * Which wasm input gradient to use: the GEMM + col2im (wasm_conv_backprop_input.ts) where dy has no more
+ * pixels than channels — there the conv route's per-weight-version cost (rearranging the filter and
+ * XNNPACK re-packing it, ∝ the weight count) outweighs its convolution, e.g. 21 → 6 ms for the 512-channel
+ * discriminator layer at 64² — and the conv route elsewhere (measured side by side on every CycleGAN layer
+ * at 64² and 128², three calls per weight version as in training, process CPU time).
+ */
+export function inputGradViaGemm(pixels: number, ci: number, co: number): boolean {
+  return pixels <= co && ci >= 16;
+}
+
+/** Conv2DBackpropInput through the backend's forward Conv2D, or as a GEMM + col2im (wasm). */
 function backpropInputViaConv(backendName: string): tf.KernelFunc {
   return (args: KernelArgs) => {
     const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
@@ -103,7 +115,9 @@ function backpropInputViaConv(backendName: string): tf.KernelFunc {
     }
     const ctx = new KernelCtx(args.backend as tf.KernelBackend, backendName);
     try {
-      return ctx.finish(conv2DBackpropInputViaConv(ctx, dy, filter, attrs));
+      const [, ho, wo, co] = dy.shape as [number, number, number, number];
+      const viaGemm = backendName === "wasm" && inputGradViaGemm(dy.shape[0]! * ho * wo, filter.shape[2]!, co);
+      return ctx.finish(viaGemm ? conv2DBackpropInputGemm(ctx, dy, filter, attrs) : conv2DBackpropInputViaConv(ctx, dy, filter, attrs));
     } catch (e) {
       ctx.disposeAll();
       throw e;
@@ -170,7 +184,7 @@ function kernelFixes(): KernelFix[] {
         kind: "kernel",
         kernelName: tf.Conv2DBackpropInput,
         backendName: "wasm",
-        description: "wasm Conv2DBackpropInput is a naive loop: one XNNPACK Conv2D per output phase (or one sub-pixel Conv2D), rearranged filters cached per weight version",
+        description: "wasm Conv2DBackpropInput is a naive loop: one XNNPACK Conv2D per output phase (or one sub-pixel Conv2D), rearranged filters cached per weight version; layers with few pixels: XNNPACK GEMM + col2im",
       },
       config: { kernelName: tf.Conv2DBackpropInput, backendName: "wasm", kernelFunc: backpropInputViaConv("wasm") },
     },

@@ -1,17 +1,19 @@
 /**
  * `Conv2DBackpropFilter` for wasm as a blocked GEMM on XNNPACK.
  *
- *   dWᵀ[co, r] = Σ_p dyᵀ[co, p] · xcol[p, r],   r = (a, b, ci),  p = (n, i, j)
+ *   dW[r, co] = Σ_p xcolᵀ[r, p] · dy[p, co],   r = (a, b, ci),  p = (n, i, j)
  *
- * `xcol` (im2col of x) is written by JS straight into the wasm heap (one contiguous Ci-run per
- * pixel and tap, zeros for padding), and the product runs in the backend's `BatchMatMul`,
- * whose untransposed form is XNNPACK's fully-connected operator (≈ the forward conv's
- * GFLOP/s; the transposed forms run a plain loop at ~2 GFLOP/s, hence dyᵀ·xcol rather than
- * xcolᵀ·dy).  xcol is built for a group of taps at a time, so its size stays under
- * `maxChunkBytes` whatever the image size (the 7×7 output conv at 256² would otherwise need
- * 800 MB); each group gives a contiguous block of rows of dW.  With few output pixels (P ≤ Co,
- * the deep discriminator layers) xcolᵀ [R, P] is built instead and dW = xcolᵀ·dy needs no
- * transpose at all.
+ * By default dW = xcolᵀ · dy ("direct"): xcolᵀ [R, P] (one row per tap and input channel, the
+ * pixels along it) is written by JS straight into the wasm heap from x in planar layout [Ci, N, H, W]
+ * (one backend Transpose), so each row is whole runs of input rows; and the product runs in the
+ * backend's `BatchMatMul`, whose untransposed form is XNNPACK's fully-connected operator (≈ the
+ * forward conv's GFLOP/s; the transposed forms run a plain loop at ~2 GFLOP/s).  The operator packs
+ * its "weights" operand — here dy, P × Co — on every call, which is why this form beats
+ * dWᵀ = dyᵀ · xcol ("transposed", which packs the much larger xcol [P, R]): measured 1.2–3× faster on
+ * every CycleGAN layer with ≥ 16 channels in and out at 64² and 128² (process CPU time, 1 thread).
+ * xcolᵀ is built for a group of taps at a time, so its size stays under `maxChunkBytes`; each group
+ * gives a contiguous block of rows of dW.  Only when one tap's rows alone exceed the cap (P·Ci·4 >
+ * maxChunkBytes: the residual layers above ~1000²) the transposed form with pixel blocks is used.
  *
  * Compared with the "dilation = stride" forward conv (conv_backprop.ts), which runs XNNPACK
  * with one input channel and a 16×16…256×256 "kernel", this is 1.1–3× faster on the CycleGAN
@@ -48,7 +50,7 @@ export interface GemmOptions {
   maxChunkBytes?: number;
   /** pixels per GEMM block of the dyᵀ·xcol form (default: as many as fit one tap in maxChunkBytes) */
   pixelBlock?: number;
-  /** "direct": dW = xcolᵀ·dy; "transposed": dWᵀ = dyᵀ·xcol; "auto": direct when P ≤ Co */
+  /** "direct": dW = xcolᵀ·dy; "transposed": dWᵀ = dyᵀ·xcol; "auto": direct when one tap's xcolᵀ rows fit maxChunkBytes */
   layout?: "auto" | "direct" | "transposed";
 }
 
@@ -68,14 +70,17 @@ export function conv2DBackpropFilterGemm(
   const p = n * ho * wo;
   const taps = kh * kw;
   const layout = opts.layout ?? "auto";
-  // Few output pixels (the deep discriminator layers): build xcolᵀ [R, P] and compute
-  // dW = xcolᵀ · dy directly; otherwise dWᵀ = dyᵀ · xcol per pixel block and one transpose.
-  const direct = layout === "auto" ? p <= co : layout === "direct";
+  // dW = xcolᵀ · dy (see the module comment); dWᵀ = dyᵀ · xcol per pixel block and one transpose only
+  // where a single tap's rows of xcolᵀ would exceed the block cap.
   const maxChunkBytes = opts.maxChunkBytes ?? DEFAULT_CHUNK_BYTES;
+  const direct = layout === "auto" ? 4 * p * ci <= maxChunkBytes : layout === "direct";
   const pixelBlock = direct ? p : Math.min(p, Math.max(1, opts.pixelBlock ?? Math.floor(maxChunkBytes / (4 * ci))));
   const group = Math.max(1, Math.min(taps, Math.floor(maxChunkBytes / (4 * pixelBlock * ci))));
   const dy2 = ctx.reshape(dy, [p, co]);
   const dyT = direct ? dy2 : ctx.transpose(dy2, [1, 0]); // [Co, P]
+  // The direct form's rows are (tap, channel) runs over the pixels: built from x in planar layout
+  // [Ci, N, H, W] (one backend Transpose), each row is whole runs of input rows.
+  const xPlanar = direct ? ctx.transpose(x, [3, 0, 1, 2]) : x;
   let acc: TensorInfo | undefined;
   for (let p0 = 0; p0 < p; p0 += pixelBlock) {
     const pb = Math.min(pixelBlock, p - p0);
@@ -85,7 +90,7 @@ export function conv2DBackpropFilterGemm(
       const g = Math.min(group, taps - t0);
       const col = ctx.track(backend.makeOutput(direct ? [g * ci, p] : [pb, g * ci], "float32"));
       // Views after the allocation: growing the heap detaches earlier views.
-      const xv = backend.typedArrayFromHeap(x);
+      const xv = backend.typedArrayFromHeap(xPlanar);
       const cv = backend.typedArrayFromHeap(col);
       if (direct) im2colTapsTransposed(xv, cv, geom, t0, g);
       else im2colTaps(xv, cv, geom, t0, g, p0, pb);
@@ -120,9 +125,16 @@ interface Geom {
   pl: number;
 }
 
-/** col[q, (t − t0)·Ci + c] = xpad[n, i·sh + a, j·sw + b, c] for pixels p = p0 + q < p0 + pb and taps t = a·kw + b in [t0, t0 + g). */
+/**
+ * col[q, (t − t0)·Ci + c] = xpad[n, i·sh + a, j·sw + b, c] for pixels p = p0 + q < p0 + pb and taps
+ * t = a·kw + b in [t0, t0 + g).  x and col are views of the same wasm heap: the Ci-runs are moved
+ * with copyWithin on the whole heap (a subarray per run was measurable garbage at 128²).
+ */
 function im2colTaps(xv: Float32Array, cv: Float32Array, G: Geom, t0: number, g: number, p0: number, pb: number): void {
   const { h, w, ci, ho, wo, kw, sh, sw, pt, pl } = G;
+  const heap = xv.buffer === cv.buffer ? new Float32Array(cv.buffer) : undefined;
+  const xBase = xv.byteOffset >> 2;
+  const cBase = cv.byteOffset >> 2;
   const row = g * ci;
   let dst = 0;
   for (let p = p0; p < p0 + pb; p++, dst += row) {
@@ -142,33 +154,39 @@ function im2colTaps(xv: Float32Array, cv: Float32Array, G: Geom, t0: number, g: 
         continue;
       }
       const src = xn + (hx * w + wx) * ci;
-      if (ci >= 16) cv.set(xv.subarray(src, src + ci), d);
+      if (heap != null && ci >= 16) heap.copyWithin(cBase + d, xBase + src, xBase + src + ci);
       else for (let c = 0; c < ci; c++) cv[d + c] = xv[src + c]!;
     }
   }
 }
 
-/** colT[(t − t0)·Ci + c, p] = xpad[n, i·sh + a, j·sw + b, c]: the transpose of `im2colTaps`. */
-function im2colTapsTransposed(xv: Float32Array, cv: Float32Array, G: Geom, t0: number, g: number): void {
+/**
+ * colT[(t − t0)·Ci + c, p] = xpad[n, i·sh + a, j·sw + b, c]: the transpose of `im2colTaps`, from x in
+ * planar layout xt[c, n, h, w].  Every row of colT is then ho runs of wo values read along one input
+ * row (stride sw), so both sides are walked sequentially.
+ */
+function im2colTapsTransposed(xt: Float32Array, cv: Float32Array, G: Geom, t0: number, g: number): void {
   const { n, h, w, ci, ho, wo, kw, sh, sw, pt, pl } = G;
-  const P = n * ho * wo;
-  let p = 0;
-  for (let b0 = 0; b0 < n; b0++) {
-    const xn = b0 * h * w * ci;
-    for (let i = 0; i < ho; i++) {
-      for (let j = 0; j < wo; j++, p++) {
-        for (let t = t0; t < t0 + g; t++) {
-          const a = (t / kw) | 0;
-          const b = t - a * kw;
+  let d = 0;
+  for (let t = t0; t < t0 + g; t++) {
+    const a = (t / kw) | 0;
+    const b = t - a * kw;
+    // output columns j whose input column j·sw − pl + b lies in [0, w)
+    const j0 = Math.max(0, Math.ceil((pl - b) / sw));
+    const j1 = Math.min(wo - 1, Math.floor((w - 1 + pl - b) / sw));
+    for (let c = 0; c < ci; c++) {
+      for (let b0 = 0; b0 < n; b0++) {
+        const plane = (c * n + b0) * h * w;
+        for (let i = 0; i < ho; i++, d += wo) {
           const hx = i * sh - pt + a;
-          const wx = j * sw - pl + b;
-          let d = (t - t0) * ci * P + p;
-          if (hx < 0 || hx >= h || wx < 0 || wx >= w) {
-            for (let c = 0; c < ci; c++, d += P) cv[d] = 0;
+          if (hx < 0 || hx >= h || j0 > j1) {
+            cv.fill(0, d, d + wo);
             continue;
           }
-          const src = xn + (hx * w + wx) * ci;
-          for (let c = 0; c < ci; c++, d += P) cv[d] = xv[src + c]!;
+          for (let j = 0; j < j0; j++) cv[d + j] = 0;
+          let s = plane + hx * w + j0 * sw - pl + b;
+          for (let j = j0; j <= j1; j++, s += sw) cv[d + j] = xt[s]!;
+          for (let j = j1 + 1; j < wo; j++) cv[d + j] = 0;
         }
       }
     }

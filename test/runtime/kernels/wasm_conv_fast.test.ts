@@ -9,8 +9,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { conv2DBackpropInputViaConv, usePhases } from "../../../src/runtime/kernels/conv_backprop.js";
 import { FilterCache } from "../../../src/runtime/kernels/filter_cache.js";
 import { KernelCtx } from "../../../src/runtime/kernels/kernel_ctx.js";
-import { filterGradViaGemm } from "../../../src/runtime/kernels/register.js";
+import { filterGradViaGemm, inputGradViaGemm } from "../../../src/runtime/kernels/register.js";
 import { conv2DBackpropFilterGemm, type GemmOptions } from "../../../src/runtime/kernels/wasm_conv_backprop_filter.js";
+import { conv2DBackpropInputGemm } from "../../../src/runtime/kernels/wasm_conv_backprop_input.js";
 import { conv2dGradsRef, convGeom, expectClose, prod, randn, t4, type Shape4 } from "./reference.js";
 import { BACKENDS, useBackend } from "./setup.js";
 
@@ -132,6 +133,58 @@ describe.runIf(BACKENDS.includes("wasm"))("wasm conv gradients: filter cache and
     b.disposeData(out.dataId);
     tf.dispose([xt, dyt]);
     expect(b.numDataIds(), "no intermediate left").toBe(before);
+  });
+
+  // The input gradient as W·dyᵀ + col2im: strides, paddings (incl. explicit and 'valid' on a padded
+  // input), batch 2, and dxcolᵀ split into tap groups (9 = 4 + 4 + 1, one tap per group).
+  it.each([
+    { xs: [1, 9, 7, 16] as Shape4, k: 3, s: 2, pad: "same" as const, taps: 9 },
+    { xs: [2, 8, 9, 16] as Shape4, k: 3, s: 2, pad: "valid" as const, taps: 4 },
+    { xs: [1, 10, 8, 16] as Shape4, k: 3, s: 2, pad: EXPLICIT, taps: 1 },
+    { xs: [1, 10, 10, 16] as Shape4, k: 3, s: 1, pad: "valid" as const, taps: 4 },
+    { xs: [2, 10, 11, 16] as Shape4, k: 4, s: 3, pad: "same" as const, taps: 16 },
+    { xs: [1, 9, 9, 16] as Shape4, k: 4, s: 1, pad: "valid" as const, taps: 5 },
+  ])("dx as a GEMM + col2im: k$k s$s $pad x$xs, $taps taps per block", ({ xs, k, s, pad, taps }) => {
+    const ws: Shape4 = [k, k, xs[3], 24];
+    const gg = convGeom(xs, ws, s, pad);
+    const dyS: Shape4 = [gg.n, gg.ho, gg.wo, gg.co];
+    const w = randn(prod(ws), 8, 0.5);
+    const dyv = randn(prod(dyS), 9);
+    const want = conv2dGradsRef(new Float64Array(prod(xs)), w, dyv, gg).dx;
+    const b = tf.backend();
+    const before = b.numDataIds();
+    const wt = t4(w, ws);
+    const dyt = t4(dyv, dyS);
+    const info = (t: tf.Tensor) => ({ dataId: t.dataId, shape: t.shape, dtype: t.dtype });
+    const ctx = new KernelCtx(b, "wasm");
+    const maxChunkBytes = taps * 4 * gg.n * gg.ho * gg.wo * xs[3];
+    const out = ctx.finish(conv2DBackpropInputGemm(ctx, info(dyt), info(wt), { strides: s, pad, inputShape: xs }, { maxChunkBytes }));
+    expect(out.shape).toEqual(xs);
+    expectClose(b.readSync(out.dataId) as Float32Array, want, 1e-5, "dx (GEMM)");
+    b.disposeData(out.dataId);
+    tf.dispose([wt, dyt]);
+    expect(b.numDataIds(), "no intermediate left").toBe(before);
+  });
+
+  it("the registered input gradient takes the GEMM where dy has no more pixels than channels, and it is exact there", () => {
+    // a 4×4 discriminator-like layer: dy [2, 3, 3, 32] (18 pixels ≤ 32 channels), Ci 16
+    const xs: Shape4 = [2, 8, 8, 16];
+    const ws: Shape4 = [4, 4, 16, 32];
+    const gg = convGeom(xs, ws, 2, "valid");
+    expect(inputGradViaGemm(gg.n * gg.ho * gg.wo, xs[3], ws[3])).toBe(true);
+    const w = randn(prod(ws), 10, 0.5);
+    const dyv = randn(gg.n * gg.ho * gg.wo * gg.co, 11);
+    const want = conv2dGradsRef(new Float64Array(prod(xs)), w, dyv, gg).dx;
+    const got = tf.tidy(() => Array.from(tf.conv2dTranspose(t4(dyv, [gg.n, gg.ho, gg.wo, gg.co]), t4(w, ws), xs, 2, "valid").dataSync()));
+    expectClose(got, want, 1e-5, "registered dx");
+  });
+
+  it("takes the input-gradient GEMM only for few pixels and wide input channels", () => {
+    expect(inputGradViaGemm(49, 256, 512)).toBe(true); // the 512-channel discriminator layer at 64²
+    expect(inputGradViaGemm(256, 256, 256)).toBe(true); // residual convs at 64²
+    expect(inputGradViaGemm(1024, 256, 256)).toBe(false); // residual convs at 128²
+    expect(inputGradViaGemm(36, 512, 1)).toBe(false); // the 1-channel output layer
+    expect(inputGradViaGemm(16, 3, 64)).toBe(false); // RGB
   });
 
   it("takes the GEMM only where both channel counts are wide", () => {

@@ -1,0 +1,106 @@
+/**
+ * `Conv2DBackpropInput` for wasm as a GEMM on XNNPACK plus a col2im.
+ *
+ *   dxcolᵀ[r, p] = Σ_co W[r, co] · dyᵀ[co, p],   r = (a, b, ci),  p = (n, i, j)
+ *   dx[n, i·sh − pt + a, j·sw − pl + b, ci] += dxcolᵀ[(a, b, ci), (n, i, j)]
+ *
+ * The other route (conv_backprop.ts) convolves dy with a flipped, channel-swapped copy of W.  That
+ * copy is new with every weight version, and XNNPACK's convolution operator re-packs it (tfjs
+ * transposes the filter, then XNNPACK packs it) — in training, where every weight changes every
+ * iteration, that costs as much as the convolution itself for layers with few output pixels and
+ * many weights (the 512-channel discriminator layer: 2.1 M weights, 49 pixels).  Here the weight
+ * is the GEMM's left operand as it is ([kh·kw·Ci, Co], a reshape), which XNNPACK's fully-connected
+ * operator reads without packing; the packed operand is dyᵀ (P × Co, small).  The price is the col2im,
+ * a JS scatter-add of R·P values, single-threaded: so this route is taken only where it was measured
+ * faster (register.ts, `inputGradViaGemm`).
+ *
+ * The col2im accumulates into dx in planar layout [Ci, N, H, W] (each row of dxcolᵀ is then runs along
+ * an input row), and one backend Transpose gives NHWC.  dxcolᵀ is built for a group of taps at a time
+ * (rows of W are tap-major), so its size stays under `maxChunkBytes`.
+ */
+import { nhwcConvInfo, type Conv2DBackpropInputAttrs } from "./conv_backprop.js";
+import type { KernelCtx, TensorInfo } from "./kernel_ctx.js";
+
+interface WasmHeapBackend {
+  makeOutput(shape: number[], dtype: "float32"): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Float32Array;
+}
+
+/** Default cap on one dxcolᵀ block (bytes). */
+export const DEFAULT_COL_BYTES = 32 * 2 ** 20;
+
+export function conv2DBackpropInputGemm(
+  ctx: KernelCtx,
+  dy: TensorInfo,
+  filter: TensorInfo,
+  attrs: Conv2DBackpropInputAttrs,
+  opts: { maxChunkBytes?: number } = {},
+): TensorInfo {
+  const backend = ctx.backend as unknown as Partial<WasmHeapBackend>;
+  if (typeof backend.makeOutput !== "function" || typeof backend.typedArrayFromHeap !== "function") {
+    throw new Error(`conv2DBackpropInputGemm: backend '${ctx.backendName}' has no wasm heap`);
+  }
+  const heap = backend as WasmHeapBackend;
+  const [kh, kw, ci, co] = filter.shape as [number, number, number, number];
+  const info = nhwcConvInfo(attrs.inputShape, [kh, kw, ci, co], attrs);
+  const { batchSize: n, inHeight: h, inWidth: w, outHeight: ho, outWidth: wo, strideHeight: sh, strideWidth: sw } = info;
+  if (dy.shape[1] !== ho || dy.shape[2] !== wo || dy.shape[3] !== co) {
+    throw new Error(`conv2DBackpropInputGemm: dy shape ${String(dy.shape)} does not match output ${ho}x${wo}x${co}`);
+  }
+  const geom: Geom = { n, h, w, ci, ho, wo, kw, sh, sw, pt: info.padInfo.top, pl: info.padInfo.left };
+  const p = n * ho * wo;
+  const taps = kh * kw;
+  const group = Math.max(1, Math.min(taps, Math.floor((opts.maxChunkBytes ?? DEFAULT_COL_BYTES) / (4 * p * ci))));
+  const dyT = ctx.transpose(ctx.reshape(dy, [p, co]), [1, 0]); // [Co, P]
+  const w2 = ctx.reshape(filter, [taps * ci, co]);
+  const dxT = ctx.track(heap.makeOutput([ci, n, h, w], "float32"));
+  heap.typedArrayFromHeap(dxT).fill(0);
+  for (let t0 = 0; t0 < taps; t0 += group) {
+    const g = Math.min(group, taps - t0);
+    const wRows = g === taps ? w2 : ctx.slice(w2, [t0 * ci, 0], [g * ci, co]);
+    const col = ctx.matMul(wRows, dyT, false, false); // [g·Ci, P]
+    // views after the allocations (heap growth detaches earlier ones)
+    col2imAdd(heap.typedArrayFromHeap(col), heap.typedArrayFromHeap(dxT), geom, t0, g);
+    ctx.free(col);
+    if (wRows !== w2) ctx.free(wRows);
+  }
+  return ctx.transpose(dxT, [1, 2, 3, 0]);
+}
+
+interface Geom {
+  n: number;
+  h: number;
+  w: number;
+  ci: number;
+  ho: number;
+  wo: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  pt: number;
+  pl: number;
+}
+
+/** dxT[c, n, i·sh − pt + a, j·sw − pl + b] += col[(t − t0)·Ci + c, (n, i, j)] for taps t = a·kw + b in [t0, t0 + g). */
+function col2imAdd(col: Float32Array, dxT: Float32Array, G: Geom, t0: number, g: number): void {
+  const { n, h, w, ci, ho, wo, kw, sh, sw, pt, pl } = G;
+  let s = 0;
+  for (let t = t0; t < t0 + g; t++) {
+    const a = (t / kw) | 0;
+    const b = t - a * kw;
+    // output columns j whose input column j·sw − pl + b lies in [0, w)
+    const j0 = Math.max(0, Math.ceil((pl - b) / sw));
+    const j1 = Math.min(wo - 1, Math.floor((w - 1 + pl - b) / sw));
+    for (let c = 0; c < ci; c++) {
+      for (let b0 = 0; b0 < n; b0++) {
+        const plane = (c * n + b0) * h * w;
+        for (let i = 0; i < ho; i++, s += wo) {
+          const hx = i * sh - pt + a;
+          if (hx < 0 || hx >= h) continue;
+          let d = plane + hx * w + j0 * sw - pl + b;
+          for (let j = j0; j <= j1; j++, d += sw) dxT[d] += col[s + j]!;
+        }
+      }
+    }
+  }
+}
