@@ -21,6 +21,7 @@
  */
 import type { Ir, IrNet, IrStep } from "../ir/schema.js";
 import { residualBlocks } from "./residual.js";
+import { inputGradViaGemm } from "./wasm_kernel_routes.js";
 
 export type RecomputeMode = "none" | "residual";
 
@@ -102,7 +103,7 @@ interface NetMem {
   blocks: Map<number, number>;
   trainable: number;
   all: number;
-  /** bytes of the kernels of its convs and conv-transposes */
+  /** bytes of the kernels of its convs and conv-transposes whose input gradient caches a rearranged copy (wasm_kernel_routes.ts) */
   convKernels: number;
 }
 
@@ -118,8 +119,15 @@ function netMem(net: IrNet, batch: number): NetMem {
   const blocks = new Map(residualBlocks(net.nodes.map((n) => ({ id: n.id, op: n.op, inputs: n.inputs }))).map((b) => [b.start, b.end]));
   const trainable = net.params.filter((p) => p.trainable).reduce((a, p) => a + prod(p.shape) * F32, 0);
   const all = net.params.reduce((a, p) => a + prod(p.shape) * F32, 0);
+  // a cached copy exists where the input gradient (a conv-transpose's forward) takes the conv route;
+  // dy is a conv's output, a conv-transpose's input
+  const cachesKernel = (n: IrNet["nodes"][number]): boolean => {
+    const input = net.nodes[index.get(n.inputs[0]!)!]!.shape;
+    const [dy, dx] = n.op === "conv" ? [n.shape, input] : [input, n.shape];
+    return !inputGradViaGemm(batch * dy[0]! * dy[1]!, dx[2]!, dy[2]!);
+  };
   const convKernels = net.nodes
-    .filter((n) => n.op === "conv" || n.op === "conv_transpose")
+    .filter((n) => (n.op === "conv" || n.op === "conv_transpose") && cachesKernel(n))
     .reduce((a, n) => a + prod(params.get(n.params[0]!)!.shape) * F32, 0);
   return { nodes, blocks, trainable, all, convKernels };
 }

@@ -20,9 +20,13 @@ import {
 import { conv2DBackpropFilterJs } from "./cpu_conv_backprop_filter.js";
 import { conv2DBackpropFilterGemm } from "./wasm_conv_backprop_filter.js";
 import { conv2DBackpropInputGemm } from "./wasm_conv_backprop_input.js";
+import { inputGradViaGemm } from "../../compiler/wasm_kernel_routes.js";
 import { mirrorPadGradConfig } from "./mirror_pad_grad.js";
 import { wasmIdentityShared } from "./wasm_identity.js";
 import { padViaLowRank, webgpuPadSupports, type PadV2Attrs } from "./webgpu_pad.js";
+
+/** Which wasm input gradient to use (the rule is shared with gancc summary's memory estimate). */
+export { inputGradViaGemm };
 
 /** Which fix replaced what; one entry per (kernel, backend) or gradient. */
 export interface KernelFixInfo {
@@ -90,17 +94,6 @@ function backpropFilterViaConv(backendName: string): tf.KernelFunc {
       throw e;
     }
   };
-}
-
-/**
- * Which wasm input gradient to use: the GEMM + col2im (wasm_conv_backprop_input.ts) where dy has no more
- * pixels than channels — there the conv route's per-weight-version cost (rearranging the filter and
- * XNNPACK re-packing it, ∝ the weight count) outweighs its convolution, e.g. 21 → 6 ms for the 512-channel
- * discriminator layer at 64² — and the conv route elsewhere (measured side by side on every CycleGAN layer
- * at 64² and 128², three calls per weight version as in training, process CPU time).
- */
-export function inputGradViaGemm(pixels: number, ci: number, co: number): boolean {
-  return pixels <= co && ci >= 16;
 }
 
 /** Conv2DBackpropInput through the backend's forward Conv2D, or as a GEMM + col2im (wasm). */
