@@ -8,10 +8,15 @@
  *
  *   reflect   (pads ≤ L-1):  before → x[1 .. pb],        after → x[L-1-pa .. L-2]
  *   symmetric (pads ≤ L):    before → x[0 .. pb-1],      after → x[L-pa .. L-1]
+ *
+ * On backends with the one-pass kernel (wasm, cpu: mirror_pad_grad_kernel.ts, registered by
+ * register.ts) the gradient runs that kernel; elsewhere (webgpu, tensorflow) this composite of
+ * differentiable ops.
  */
 import * as tf from "@tensorflow/tfjs";
+import { MIRROR_PAD_GRAD, type MirrorPadMode } from "./mirror_pad_grad_kernel.js";
 
-export type MirrorPadMode = "reflect" | "symmetric";
+export type { MirrorPadMode };
 
 function sliceAxis(t: tf.Tensor, axis: number, begin: number, size: number): tf.Tensor {
   const b = t.shape.map(() => 0);
@@ -65,6 +70,22 @@ export const mirrorPadGradConfig: tf.GradConfig = {
       paddings: Array<[number, number]>;
       mode: MirrorPadMode;
     };
-    return { x: () => mirrorPadBackward(dy as tf.Tensor, paddings, mode) };
+    const g = dy as tf.Tensor;
+    return { x: () => (hasDirectKernel(g) ? mirrorPadGradDirect(g, paddings, mode) : mirrorPadBackward(g, paddings, mode)) };
   },
 };
+
+/** The one-pass kernel is registered for the active backend (it takes float32 only). */
+function hasDirectKernel(dy: tf.Tensor): boolean {
+  return dy.dtype === "float32" && tf.getKernel(MIRROR_PAD_GRAD, tf.getBackend()) != null;
+}
+
+/** dx through the one-pass kernel (differentiable: its gradient is registered with it). */
+export function mirrorPadGradDirect(
+  dy: tf.Tensor,
+  paddings: ReadonlyArray<readonly [number, number]>,
+  mode: MirrorPadMode,
+): tf.Tensor {
+  const attrs = { paddings: paddings.map(([b, a]) => [b, a]), mode } as unknown as tf.NamedAttrMap;
+  return tf.engine().runKernel(MIRROR_PAD_GRAD, { dy }, attrs) as tf.Tensor;
+}

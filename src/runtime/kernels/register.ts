@@ -22,7 +22,10 @@ import { conv2DBackpropFilterGemm } from "./wasm_conv_backprop_filter.js";
 import { conv2DBackpropInputGemm } from "./wasm_conv_backprop_input.js";
 import { inputGradViaGemm } from "../../compiler/wasm_kernel_routes.js";
 import { mirrorPadGradConfig } from "./mirror_pad_grad.js";
+import { cpuMirrorPadGrad, MIRROR_PAD_GRAD, mirrorPadGradKernelGradConfig, wasmMirrorPadGrad } from "./mirror_pad_grad_kernel.js";
 import { wasmIdentityShared } from "./wasm_identity.js";
+import { NORM_BACKWARD, NORM_FORWARD } from "./norm_fused.js";
+import { cpuNormBackward, cpuNormForward, wasmNormBackward, wasmNormForward } from "./norm_kernels.js";
 import { padViaLowRank, webgpuPadSupports, type PadV2Attrs } from "./webgpu_pad.js";
 
 /** Which wasm input gradient to use (the rule is shared with gancc summary's memory estimate). */
@@ -211,26 +214,73 @@ function kernelFixes(): KernelFix[] {
       },
       config: { kernelName: tf.PadV2, backendName: "webgpu", kernelFunc: webgpuPadV2 },
     },
+    ...(["wasm", "cpu"] as const).map((backendName) => ({
+      info: {
+        id: `${backendName}-mirrorpad-grad-kernel`,
+        kind: "kernel" as const,
+        kernelName: MIRROR_PAD_GRAD,
+        backendName,
+        description: "the MirrorPad gradient as slice/reverse/pad/add per axis cost ~50x the forward pad: one pass over dy (mirror_pad_grad_kernel.ts)",
+      },
+      config: { kernelName: MIRROR_PAD_GRAD, backendName, kernelFunc: backendName === "wasm" ? wasmMirrorPadGrad : cpuMirrorPadGrad },
+    })),
+    ...(["wasm", "cpu"] as const).flatMap((backendName) => [
+      {
+        info: {
+          id: `${backendName}-norm-forward`,
+          kind: "kernel" as const,
+          kernelName: NORM_FORWARD,
+          backendName,
+          description: "instance/batch norm forward as one kernel (three passes) instead of ~9 small tfjs kernels (norm_fused.ts)",
+        },
+        config: { kernelName: NORM_FORWARD, backendName, kernelFunc: backendName === "wasm" ? wasmNormForward : cpuNormForward },
+      },
+      {
+        info: {
+          id: `${backendName}-norm-backward`,
+          kind: "kernel" as const,
+          kernelName: NORM_BACKWARD,
+          backendName,
+          description: "instance/batch norm gradient as one kernel (two passes) instead of ~8 small tfjs kernels (norm_fused.ts)",
+        },
+        config: { kernelName: NORM_BACKWARD, backendName, kernelFunc: backendName === "wasm" ? wasmNormBackward : cpuNormBackward },
+      },
+    ]),
   ];
 }
 
-const gradientFixInfo: KernelFixInfo = {
-  id: "mirrorpad-gradient",
-  kind: "gradient",
-  kernelName: tf.MirrorPad,
-  description: "tfjs MirrorPad gradient drops the border contributions: fold mirrored borders back",
-};
+/** Gradients we register (global, every backend): replacements or, for our own kernels, new ones. */
+const gradientFixes: Array<{ info: KernelFixInfo; config: tf.GradConfig }> = [
+  {
+    info: {
+      id: "mirrorpad-gradient",
+      kind: "gradient",
+      kernelName: tf.MirrorPad,
+      description: "tfjs MirrorPad gradient drops the border contributions: fold mirrored borders back",
+    },
+    config: mirrorPadGradConfig,
+  },
+  {
+    info: {
+      id: "mirrorpad-grad-kernel-gradient",
+      kind: "gradient",
+      kernelName: MIRROR_PAD_GRAD,
+      description: "gradient of the one-pass MirrorPad gradient kernel (double backward): the forward MirrorPad",
+    },
+    config: mirrorPadGradKernelGradConfig,
+  },
+];
 
 /** Descriptions of all fixes (registered or not). */
 export function listKernelFixes(): KernelFixInfo[] {
-  return [gradientFixInfo, ...kernelFixes().map((f) => f.info)];
+  return [...gradientFixes.map((f) => f.info), ...kernelFixes().map((f) => f.info)];
 }
 
 /** True when every applicable fix is currently installed. */
 export function kernelFixesRegistered(): boolean {
   const s = state();
   if (!s.registered) return false;
-  if (tf.getGradient(tf.MirrorPad) !== mirrorPadGradConfig) return false;
+  if (gradientFixes.some((f) => tf.getGradient(f.config.kernelName) !== f.config)) return false;
   return kernelFixes().every((f) => !backendLoaded(f.config.backendName) || isKernelFixActive(f.config.kernelName, f.config.backendName));
 }
 
@@ -256,12 +306,14 @@ function backendLoaded(backendName: string): boolean {
 export function registerKernelFixes(): void {
   const s = state();
 
-  // 1. MirrorPad gradient (global; used by every backend incl. tfjs-node).
-  const curGrad = tf.getGradient(tf.MirrorPad);
-  if (curGrad !== mirrorPadGradConfig) {
-    if (!s.originalGradients.has(tf.MirrorPad)) s.originalGradients.set(tf.MirrorPad, curGrad);
-    if (curGrad != null) tf.unregisterGradient(tf.MirrorPad); // avoid the DEBUG-mode override warning
-    tf.registerGradient(mirrorPadGradConfig);
+  // 1. Gradients (global; used by every backend incl. tfjs-node).
+  for (const { config } of gradientFixes) {
+    const name = config.kernelName;
+    const curGrad = tf.getGradient(name);
+    if (curGrad === config) continue;
+    if (!s.originalGradients.has(name)) s.originalGradients.set(name, curGrad);
+    if (curGrad != null) tf.unregisterGradient(name); // avoid the DEBUG-mode override warning
+    tf.registerGradient(config);
   }
 
   // 2./3. Conv backprop kernels for wasm and cpu; webgpu's PadV2 above rank 4.
@@ -281,9 +333,11 @@ export function registerKernelFixes(): void {
 export function unregisterKernelFixes(): void {
   const s = state();
   if (!s.registered) return;
-  if (tf.getGradient(tf.MirrorPad) === mirrorPadGradConfig) {
-    tf.unregisterGradient(tf.MirrorPad);
-    const g = s.originalGradients.get(tf.MirrorPad);
+  for (const { config } of gradientFixes) {
+    const name = config.kernelName;
+    if (tf.getGradient(name) !== config) continue;
+    tf.unregisterGradient(name);
+    const g = s.originalGradients.get(name);
     if (g != null) tf.registerGradient(g);
   }
   for (const { kernelName, backendName, config: original } of s.originalKernels.values()) {

@@ -104,7 +104,7 @@ describe.each(BACKENDS)("MirrorPad gradient on %s", (backend) => {
   });
 
   it("second-order: gradient of the gradient is finite and correct in shape", async () => {
-    // the gradient is built from differentiable ops (slice/reverse/pad/add)
+    // cpu/wasm: the one-pass kernel, whose gradient is MirrorPad; elsewhere the composite of differentiable ops
     let total!: Float64Array;
     await expectNoLeak(() => {
       const xt = tf.randomNormal([1, 4, 4, 1]);
