@@ -17,33 +17,36 @@
  * for checkpoints, together with the step count.
  *
  * Two implementations of each rule, same formulas:
- *   - flat (cpu and wasm, the default there): all slots of all parameters live in ONE
- *     Float32Array outside the backend (on wasm: outside the 4 GiB heap), and each parameter is
- *     updated by one fused loop that reads its value and gradient in place (the wasm heap
- *     itself, no copy), updates its slots in place and writes the new value straight into a fresh
- *     backend buffer — one pass over memory instead of ~12 tensor ops, allocations and kernel
- *     dispatches per variable.  Arithmetic in float64, stored as float32.
+ *   - flat (cpu and wasm, the default there; the loops are in ./optim_flat.ts): all slots of all
+ *     parameters live in ONE Float32Array outside the backend (on wasm: outside the 4 GiB heap),
+ *     and each parameter is updated by one fused loop that reads its value and gradient in place
+ *     (the wasm heap itself, no copy), updates its slots in place and writes the new value
+ *     straight into a fresh backend buffer — one pass over memory instead of ~12 tensor ops,
+ *     allocations and kernel dispatches per variable.  Arithmetic in float64, stored as float32.
+ *     On the threaded wasm build (shared heap, threads > 1) the step's loops are spread over
+ *     every thread XNNPACK was given (./optim_threads.ts; the slot buffer is then a
+ *     SharedArrayBuffer): same loops on element ranges, same bits.
  *   - tensor ops (every other backend, e.g. webgpu, whose data cannot be read synchronously).
  */
 import * as tf from "@tensorflow/tfjs";
 import type { IrOptimizer } from "../ir/schema.js";
+import { FLAT_RULES, type FlatJob, type FlatRule } from "./optim_flat.js";
+import { runFlatJobs } from "./optim_threads.js";
 
 export interface SlotValue {
   shape: number[];
   data: Float32Array;
 }
 
-interface Rule {
-  slots: (o: IrOptimizer) => string[];
+interface Rule extends FlatRule {
   /** returns the new parameter value and new slot values (same order as slots) */
   update(p: tf.Tensor, g: tf.Tensor, s: tf.Tensor[], o: IrOptimizer, lr: number, t: number): [tf.Tensor, tf.Tensor[]];
-  /** the same update on flat arrays: slots `s` in place, the new parameter value into `out` */
-  flat(p: Float32Array, g: Float32Array, s: Float32Array[], out: Float32Array, o: IrOptimizer, lr: number, t: number): void;
 }
 
+/** The tensor-op rules, next to the flat ones of ./optim_flat.ts (shared with the optimizer's worker threads). */
 export const OPTIMIZER_RULES: Record<IrOptimizer["kind"], Rule> = {
   adam: {
-    slots: () => ["m", "v"],
+    ...FLAT_RULES.adam,
     update(p, g, [m, v], o, lr, t) {
       const [b1, b2, eps, wd] = [o.beta1 ?? 0.9, o.beta2 ?? 0.999, o.eps ?? 1e-8, o.weight_decay ?? 0];
       if (wd) g = tf.add(g, tf.mul(p, wd));
@@ -53,22 +56,9 @@ export const OPTIMIZER_RULES: Record<IrOptimizer["kind"], Rule> = {
       const p1 = tf.sub(p, tf.mul(tf.div(m1, denom), lr / (1 - b1 ** t)));
       return [p1, [m1, v1]];
     },
-    flat(p, g, [m, v], out, o, lr, t) {
-      const [b1, b2, eps, wd] = [o.beta1 ?? 0.9, o.beta2 ?? 0.999, o.eps ?? 1e-8, o.weight_decay ?? 0];
-      const step = lr / (1 - b1 ** t);
-      const bc2 = Math.sqrt(1 - b2 ** t);
-      for (let i = 0; i < p.length; i++) {
-        const gi = wd ? g[i]! + wd * p[i]! : g[i]!;
-        const mi = b1 * m![i]! + (1 - b1) * gi;
-        const vi = b2 * v![i]! + (1 - b2) * gi * gi;
-        m![i] = mi;
-        v![i] = vi;
-        out[i] = p[i]! - (mi / (Math.sqrt(vi) / bc2 + eps)) * step;
-      }
-    },
   },
   rmsprop: {
-    slots: (o) => ((o.momentum ?? 0) > 0 ? ["v", "b"] : ["v"]),
+    ...FLAT_RULES.rmsprop,
     update(p, g, [v, b], o, lr) {
       const [a, eps, mu] = [o.decay ?? 0.99, o.eps ?? 1e-8, o.momentum ?? 0];
       const v1 = tf.add(tf.mul(v!, a), tf.mul(tf.square(g), 1 - a));
@@ -79,23 +69,9 @@ export const OPTIMIZER_RULES: Record<IrOptimizer["kind"], Rule> = {
       }
       return [tf.sub(p, tf.mul(step, lr)), [v1]];
     },
-    flat(p, g, [v, b], out, o, lr) {
-      const [a, eps, mu] = [o.decay ?? 0.99, o.eps ?? 1e-8, o.momentum ?? 0];
-      for (let i = 0; i < p.length; i++) {
-        const gi = g[i]!;
-        const vi = a * v![i]! + (1 - a) * gi * gi;
-        v![i] = vi;
-        const step = gi / (Math.sqrt(vi) + eps);
-        if (mu > 0) {
-          const bi = mu * b![i]! + step;
-          b![i] = bi;
-          out[i] = p[i]! - bi * lr;
-        } else out[i] = p[i]! - step * lr;
-      }
-    },
   },
   sgd: {
-    slots: (o) => ((o.momentum ?? 0) > 0 ? ["b"] : []),
+    ...FLAT_RULES.sgd,
     update(p, g, [b], o, lr, t) {
       const [mu, wd] = [o.momentum ?? 0, o.weight_decay ?? 0];
       if (wd) g = tf.add(g, tf.mul(p, wd));
@@ -104,17 +80,6 @@ export const OPTIMIZER_RULES: Record<IrOptimizer["kind"], Rule> = {
         return [tf.sub(p, tf.mul(b1, lr)), [b1]];
       }
       return [tf.sub(p, tf.mul(g, lr)), []];
-    },
-    flat(p, g, [b], out, o, lr, t) {
-      const [mu, wd] = [o.momentum ?? 0, o.weight_decay ?? 0];
-      for (let i = 0; i < p.length; i++) {
-        const gi = wd ? g[i]! + wd * p[i]! : g[i]!;
-        if (mu > 0) {
-          const bi = t === 1 ? gi : mu * b![i]! + gi;
-          b![i] = bi;
-          out[i] = p[i]! - bi * lr;
-        } else out[i] = p[i]! - gi * lr;
-      }
     },
   },
 };
@@ -125,12 +90,38 @@ interface HeapBackend {
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
 }
 
+/** BackendWasm's Emscripten module: the heap (the threaded build exports it) and XNNPACK's thread count. */
+interface WasmModuleParts {
+  wasm?: { wasmMemory?: unknown; tfjs?: { getThreadsCount?: () => number } };
+}
+
+/**
+ * The heap and thread count when the flat update can run on several threads: the wasm backend
+ * is active, its heap is shared (the threaded build of ./wasm_threads.ts) and it has > 1 thread.
+ * Asked per update (cheap), so that an optimizer outlives a change of backend.
+ */
+function threadedHeap(): { memory: WebAssembly.Memory; threads: number } | undefined {
+  if (tf.getBackend() !== "wasm") return undefined;
+  const wasm = (tf.backend() as unknown as WasmModuleParts).wasm;
+  const memory = wasm?.wasmMemory;
+  if (!(memory instanceof WebAssembly.Memory) || !(memory.buffer instanceof SharedArrayBuffer)) return undefined;
+  const threads = wasm?.tfjs?.getThreadsCount?.() ?? 1;
+  return threads > 1 ? { memory, threads } : undefined;
+}
+
+/** Elements per batch of the threaded update (16 MB of new values): see Optimizer.applyThreaded. */
+const THREADED_BATCH = 1 << 22;
+
+const tensorInfo = (t: tf.Tensor): tf.TensorInfo => ({ dataId: t.dataId, shape: t.shape, dtype: t.dtype });
+
 /** Backends whose tensors the flat path can read synchronously. */
 const FLAT_BACKENDS = new Set(["cpu", "wasm"]);
 
 export interface OptimizerOptions {
   /** flat-buffer updates (default: when the active backend is cpu or wasm); false forces the tensor-op path */
   flat?: boolean;
+  /** threaded flat update: parameters are updated in batches of about this many elements (default 4M; see applyThreaded) */
+  batchElements?: number;
 }
 
 export class Optimizer {
@@ -148,6 +139,7 @@ export class Optimizer {
   private readonly touched = new Set<string>();
   /** flat-buffer path (decided once, at construction, from the active backend) */
   readonly flat: boolean;
+  private readonly batchElements: number;
 
   /** the parameters it updates: stable name (used for the state's slot names) + variable */
   constructor(config: IrOptimizer, readonly params: { name: string; variable: tf.Variable }[], options: OptimizerOptions = {}) {
@@ -157,6 +149,7 @@ export class Optimizer {
     this.rule = rule;
     this.slotNames = rule.slots(config);
     this.flat = options.flat ?? FLAT_BACKENDS.has(tf.getBackend());
+    this.batchElements = options.batchElements ?? THREADED_BATCH;
     let off = 0;
     for (const { variable } of params) {
       this.offsets.push(off);
@@ -174,13 +167,23 @@ export class Optimizer {
     return s;
   }
 
-  /** Parameter k's slot arrays (views into the one flat buffer, allocated on first use). */
-  private flatSlotsFor(k: number): Float32Array[] {
+  /** The flat slot buffer (allocated on first use; `shared`: in a SharedArrayBuffer, moved there if it was not). */
+  private slotBuffer(shared = false): Float32Array {
     if (this.flatSlots == null) {
       const last = this.params.length - 1;
       const total = last < 0 ? 0 : this.offsets[last]! + this.params[last]!.variable.size * this.slotNames.length;
-      this.flatSlots = new Float32Array(total);
+      this.flatSlots = shared ? new Float32Array(new SharedArrayBuffer(4 * total)) : new Float32Array(total);
+    } else if (shared && !(this.flatSlots.buffer instanceof SharedArrayBuffer)) {
+      const moved = new Float32Array(new SharedArrayBuffer(this.flatSlots.byteLength));
+      moved.set(this.flatSlots);
+      this.flatSlots = moved;
     }
+    return this.flatSlots;
+  }
+
+  /** Parameter k's slot arrays (views into the one flat buffer, allocated on first use). */
+  private flatSlotsFor(k: number): Float32Array[] {
+    this.slotBuffer();
     const size = this.params[k]!.variable.size;
     return this.slotNames.map((_, j) => this.flatSlots!.subarray(this.offsets[k]! + j * size, this.offsets[k]! + (j + 1) * size));
   }
@@ -194,6 +197,8 @@ export class Optimizer {
     this.t += 1;
     const lr = this.config.lr * lrScale;
     const flat = this.flat;
+    const heap = flat ? threadedHeap() : undefined;
+    if (heap) return this.applyThreaded(grads, lr, heap);
     this.params.forEach(({ name, variable: v }, k) => {
       const g = grads[v.name];
       if (!g) return;
@@ -212,6 +217,54 @@ export class Optimizer {
     });
   }
 
+  /**
+   * The flat path on several threads, in batches of parameters of about `batchElements` elements:
+   * a batch's new-value buffers are allocated first (so the heap does not grow while workers hold
+   * views of it), then all its elements are updated at once by ./optim_threads.ts, then the new
+   * values are assigned and the gradients disposed. Batches bound the extra heap to one batch's
+   * new values (one by one it was one parameter's) at ~40 µs of thread hand-off per batch.
+   */
+  private applyThreaded(grads: tf.NamedTensorMap, lr: number, heap: { memory: WebAssembly.Memory; threads: number }): void {
+    const todo: { k: number; name: string; v: tf.Variable; g: tf.Tensor }[] = [];
+    this.params.forEach(({ name, variable: v }, k) => {
+      const g = grads[v.name];
+      if (!g) return;
+      if (g.dtype !== "float32" || v.size === 0) {
+        this.applyFlat(k, v, g, lr);
+        this.touched.add(name);
+        g.dispose();
+      } else todo.push({ k, name, v, g });
+    });
+    const slots = this.slotBuffer(true).buffer as SharedArrayBuffer;
+    for (let i = 0; i < todo.length; ) {
+      let j = i;
+      for (let n = 0; j < todo.length && (j === i || n + todo[j]!.v.size <= this.batchElements); j++) n += todo[j]!.v.size;
+      this.applyBatch(todo.slice(i, j), lr, heap, slots);
+      i = j;
+    }
+  }
+
+  private applyBatch(batch: { k: number; name: string; v: tf.Variable; g: tf.Tensor }[], lr: number, heap: { memory: WebAssembly.Memory; threads: number }, slots: SharedArrayBuffer): void {
+    const backend = tf.backend() as unknown as HeapBackend;
+    const outs = batch.map(({ v }) => backend.makeOutput([...v.shape], "float32"));
+    // offsets only now: after the last allocation of the batch
+    const at = (t: tf.TensorInfo): number => backend.typedArrayFromHeap(t).byteOffset / 4;
+    const jobs: FlatJob[] = batch.map(({ k, v, g }, i) => ({ p: at(tensorInfo(v)), g: at(tensorInfo(g)), out: at(outs[i]!), slot: this.offsets[k]!, size: v.size }));
+    try {
+      runFlatJobs(jobs, heap.threads, { config: this.config, lr, t: this.t, memory: heap.memory, slots });
+    } catch (e) {
+      for (const out of outs) tf.engine().makeTensorFromTensorInfo(out).dispose();
+      throw e;
+    }
+    batch.forEach(({ name, v, g }, i) => {
+      const p1 = tf.engine().makeTensorFromTensorInfo(outs[i]!);
+      v.assign(p1);
+      p1.dispose();
+      this.touched.add(name);
+      g.dispose();
+    });
+  }
+
   /** One parameter, flat path: one fused loop; the new value goes into a new buffer (a new weight version). */
   private applyFlat(k: number, v: tf.Variable, g: tf.Tensor, lr: number): void {
     const slots = this.flatSlotsFor(k);
@@ -219,9 +272,8 @@ export class Optimizer {
     if (backend.makeOutput != null && backend.typedArrayFromHeap != null && g.dtype === "float32") {
       const outInfo = backend.makeOutput([...v.shape], "float32");
       // views after the allocation (growing the heap detaches earlier views)
-      const info = (t: tf.Tensor): tf.TensorInfo => ({ dataId: t.dataId, shape: t.shape, dtype: t.dtype });
-      const pv = backend.typedArrayFromHeap(info(v));
-      const gv = backend.typedArrayFromHeap(info(g));
+      const pv = backend.typedArrayFromHeap(tensorInfo(v));
+      const gv = backend.typedArrayFromHeap(tensorInfo(g));
       this.rule.flat(pv, gv, slots, backend.typedArrayFromHeap(outInfo), this.config, lr, this.t);
       const p1 = tf.engine().makeTensorFromTensorInfo(outInfo);
       v.assign(p1);
