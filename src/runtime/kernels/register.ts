@@ -20,7 +20,8 @@ import {
 import { conv2DBackpropFilterJs } from "./cpu_conv_backprop_filter.js";
 import { conv2DBackpropFilterGemm } from "./wasm_conv_backprop_filter.js";
 import { conv2DBackpropInputGemm } from "./wasm_conv_backprop_input.js";
-import { inputGradViaGemm } from "../../compiler/wasm_kernel_routes.js";
+import { forwardViaGemm, inputGradViaGemm } from "../../compiler/wasm_kernel_routes.js";
+import { conv2DForwardGemm, forwardGemmSupports, type ConvForwardAttrs } from "./wasm_conv_forward.js";
 import { mirrorPadGradConfig } from "./mirror_pad_grad.js";
 import { cpuMirrorPadGrad, MIRROR_PAD_GRAD, mirrorPadGradKernelGradConfig, wasmMirrorPadGrad } from "./mirror_pad_grad_kernel.js";
 import { wasmIdentityShared } from "./wasm_identity.js";
@@ -92,6 +93,31 @@ function backpropFilterViaConv(backendName: string): tf.KernelFunc {
     try {
       const viaGemm = filterGradViaGemm(x.shape[3]!, attrs.filterShape[3]);
       return ctx.finish(viaGemm ? conv2DBackpropFilterGemm(ctx, x, dy, attrs) : conv2DBackpropFilterViaConv(ctx, x, dy, attrs));
+    } catch (e) {
+      ctx.disposeAll();
+      throw e;
+    }
+  };
+}
+
+/**
+ * Conv2D / FusedConv2D on wasm: im2col + XNNPACK GEMM where the output has no more pixels than
+ * channels (compiler/wasm_kernel_routes.ts `forwardViaGemm`), the stock XNNPACK convolution elsewhere
+ * and for anything but a dilation-1, NHWC, linear-activation conv.
+ */
+function convForward(kernelName: string): tf.KernelFunc {
+  return (args: KernelArgs) => {
+    const { x, filter, bias, preluActivationWeights } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo; bias?: tf.TensorInfo; preluActivationWeights?: tf.TensorInfo };
+    const attrs = args.attrs as unknown as ConvForwardAttrs & { dataFormat?: "NHWC" | "NCHW"; activation?: string };
+    const stock = stockKernelFunc(kernelName, "wasm");
+    if (stock == null) throw new Error(`gancc: wasm ${kernelName} fallback missing`);
+    if (!forwardGemmSupports(attrs) || preluActivationWeights != null || x.dtype !== "float32") return stock(args);
+    const co = filter.shape[3]!;
+    const { outHeight, outWidth } = nhwcConvInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], attrs);
+    if (!forwardViaGemm(x.shape[0]! * outHeight * outWidth, x.shape[3]!, co)) return stock(args);
+    const ctx = new KernelCtx(args.backend as tf.KernelBackend, "wasm");
+    try {
+      return ctx.finish(conv2DForwardGemm(ctx, x, filter, bias, attrs));
     } catch (e) {
       ctx.disposeAll();
       throw e;
@@ -184,6 +210,16 @@ function kernelFixes(): KernelFix[] {
       },
       config: { kernelName: tf.Conv2DBackpropInput, backendName: "wasm", kernelFunc: backpropInputViaConv("wasm") },
     },
+    ...[tf.Conv2D, tf.FusedConv2D].map((kernelName) => ({
+      info: {
+        id: `wasm-${kernelName === tf.Conv2D ? "conv2d" : "fused-conv2d"}-gemm`,
+        kind: "kernel" as const,
+        kernelName,
+        backendName: "wasm",
+        description: "layers with few pixels: im2col x XNNPACK GEMM (the weight packed once per version without tfjs's filter transpose); XNNPACK's convolution elsewhere",
+      },
+      config: { kernelName, backendName: "wasm", kernelFunc: convForward(kernelName) },
+    })),
     {
       info: {
         id: "wasm-identity-shared",

@@ -130,7 +130,7 @@ interface Geom {
  * t = a·kw + b in [t0, t0 + g).  x and col are views of the same wasm heap: the Ci-runs are moved
  * with copyWithin on the whole heap (a subarray per run was measurable garbage at 128²).
  */
-function im2colTaps(xv: Float32Array, cv: Float32Array, G: Geom, t0: number, g: number, p0: number, pb: number): void {
+export function im2colTaps(xv: Float32Array, cv: Float32Array, G: Geom, t0: number, g: number, p0: number, pb: number): void {
   const { h, w, ci, ho, wo, kw, sh, sw, pt, pl } = G;
   const heap = xv.buffer === cv.buffer ? new Float32Array(cv.buffer) : undefined;
   const xBase = xv.byteOffset >> 2;

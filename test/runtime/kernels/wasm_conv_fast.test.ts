@@ -12,7 +12,9 @@ import { KernelCtx } from "../../../src/runtime/kernels/kernel_ctx.js";
 import { filterGradViaGemm, inputGradViaGemm } from "../../../src/runtime/kernels/register.js";
 import { conv2DBackpropFilterGemm, type GemmOptions } from "../../../src/runtime/kernels/wasm_conv_backprop_filter.js";
 import { conv2DBackpropInputGemm } from "../../../src/runtime/kernels/wasm_conv_backprop_input.js";
-import { conv2dGradsRef, convGeom, expectClose, prod, randn, t4, type Shape4 } from "./reference.js";
+import { conv2DForwardGemm } from "../../../src/runtime/kernels/wasm_conv_forward.js";
+import { forwardViaGemm } from "../../../src/compiler/wasm_kernel_routes.js";
+import { conv2dGradsRef, conv2dRef, convGeom, expectClose, prod, randn, t4, type Shape4 } from "./reference.js";
 import { BACKENDS, useBackend } from "./setup.js";
 
 describe.runIf(BACKENDS.includes("wasm"))("wasm conv gradients: filter cache and GEMM", () => {
@@ -177,6 +179,60 @@ describe.runIf(BACKENDS.includes("wasm"))("wasm conv gradients: filter cache and
     const want = conv2dGradsRef(new Float64Array(prod(xs)), w, dyv, gg).dx;
     const got = tf.tidy(() => Array.from(tf.conv2dTranspose(t4(dyv, [gg.n, gg.ho, gg.wo, gg.co]), t4(w, ws), xs, 2, "valid").dataSync()));
     expectClose(got, want, 1e-5, "registered dx");
+  });
+
+  // The forward convolution as im2col + GEMM (+ bias): strides, paddings, batch 2.
+  it.each([
+    { xs: [1, 9, 7, 16] as Shape4, k: 3, s: 2, pad: "same" as const },
+    { xs: [2, 8, 9, 16] as Shape4, k: 3, s: 2, pad: "valid" as const },
+    { xs: [1, 10, 8, 16] as Shape4, k: 3, s: 2, pad: EXPLICIT },
+    { xs: [1, 10, 10, 16] as Shape4, k: 3, s: 1, pad: "valid" as const },
+    { xs: [2, 10, 11, 16] as Shape4, k: 4, s: 3, pad: "same" as const },
+  ])("forward conv as im2col + GEMM: k$k s$s $pad x$xs", ({ xs, k, s, pad }) => {
+    const ws: Shape4 = [k, k, xs[3], 24];
+    const gg = convGeom(xs, ws, s, pad);
+    const xv = randn(prod(xs), 12);
+    const w = randn(prod(ws), 13, 0.5);
+    const bias = randn(24, 14);
+    const conv = conv2dRef(xv, w, gg);
+    const want = conv.map((v, i) => v + bias[i % 24]!);
+    const b = tf.backend();
+    const before = b.numDataIds();
+    const [xt, wt, bt] = [t4(xv, xs), t4(w, ws), tf.tensor1d(Float32Array.from(bias))];
+    const info = (t: tf.Tensor) => ({ dataId: t.dataId, shape: t.shape, dtype: t.dtype });
+    for (const withBias of [true, false]) {
+      const ctx = new KernelCtx(b, "wasm");
+      const out = ctx.finish(conv2DForwardGemm(ctx, info(xt), info(wt), withBias ? info(bt) : undefined, { strides: s, pad }));
+      expect(out.shape).toEqual([gg.n, gg.ho, gg.wo, 24]);
+      expectClose(b.readSync(out.dataId) as Float32Array, withBias ? want : conv, 1e-5, `y (bias ${withBias})`);
+      b.disposeData(out.dataId);
+    }
+    tf.dispose([xt, wt, bt]);
+    expect(b.numDataIds(), "no intermediate left").toBe(before);
+  });
+
+  it("the registered forward conv takes the GEMM where the output has no more pixels than channels, with bias and without", () => {
+    const xs: Shape4 = [2, 8, 8, 16];
+    const ws: Shape4 = [4, 4, 16, 32];
+    const gg = convGeom(xs, ws, 2, "valid");
+    expect(forwardViaGemm(gg.n * gg.ho * gg.wo, xs[3], ws[3])).toBe(true);
+    const xv = randn(prod(xs), 15);
+    const w = randn(prod(ws), 16, 0.5);
+    const bias = randn(32, 17);
+    const conv = conv2dRef(xv, w, gg);
+    const prof = tf.tidy(() => {
+      const [x, f, bb] = [t4(xv, xs), t4(w, ws), tf.tensor1d(Float32Array.from(bias))];
+      return [Array.from(tf.conv2d(x, f, 2, "valid").dataSync()), Array.from(tf.fused.conv2d({ x, filter: f, strides: 2, pad: "valid", bias: bb }).dataSync())];
+    });
+    expectClose(prof[0]!, conv, 1e-5, "Conv2D");
+    expectClose(prof[1]!, conv.map((v, i) => v + bias[i % 32]!), 1e-5, "FusedConv2D");
+  });
+
+  it("takes the forward GEMM only for few pixels and wide input channels", () => {
+    expect(forwardViaGemm(49, 256, 512)).toBe(true);
+    expect(forwardViaGemm(256, 256, 256)).toBe(true);
+    expect(forwardViaGemm(1024, 256, 256)).toBe(false);
+    expect(forwardViaGemm(4096, 3, 64)).toBe(false);
   });
 
   it("takes the input-gradient GEMM only for few pixels and wide input channels", () => {
