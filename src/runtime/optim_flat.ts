@@ -3,7 +3,7 @@
  * functions over Float32Arrays, and the one routine that applies a rule to element ranges of
  * parameters.
  *
- * Why a module of its own, without tfjs: the optimizer's worker threads (./optim_worker.ts) run
+ * Why a module of its own, without tfjs: the heap worker threads (./heap_worker.ts) run
  * these same functions — one copy of each formula — and a worker that imported tfjs would load
  * all of it (hundreds of milliseconds and tens of MB per thread) to use none of it.
  *

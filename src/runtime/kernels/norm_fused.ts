@@ -14,7 +14,11 @@
  * [groups, C], i.e. the composite's keepDims shape [N|1, 1, 1, C].
  *
  * Backend-independent: norm_kernels.ts hands these functions views of the wasm heap or the cpu
- * backend's arrays.
+ * backend's arrays. Every statistic is per channel, so `normForward` / `normBackward` take a range
+ * of channels [k0, k1) and the heap worker threads (../heap_worker.ts; this module imports nothing
+ * at runtime, so a worker loads it cheaply) each run the whole kernel for their own channels: the
+ * pixel blocks (blockPixels of the full C) and so every per-channel float64 sum are the same as on
+ * one thread, and the result has the single-thread bits.
  */
 
 /** Kernel names (registered for wasm and cpu in register.ts). */
@@ -72,12 +76,12 @@ export const statGroups = (g: NormGeom): number => (g.perSample ? g.n : 1);
 const blockPixels = (c: number): number => Math.max(1, (4096 / c) | 0);
 
 /** acc[k] += Σ x[·, k] over the elements [start, end) (whole pixels). */
-function addSums(x: Float32Array, start: number, end: number, c: number, acc: Float64Array): void {
-  const c4 = c - (c % 4);
+function addSums(x: Float32Array, start: number, end: number, c: number, acc: Float64Array, k0: number, k1: number): void {
+  const c4 = k1 - ((k1 - k0) % 4);
   const step = blockPixels(c) * c;
   for (let b0 = start; b0 < end; b0 += step) {
     const e = Math.min(end, b0 + step);
-    for (let k = 0; k < c4; k += 4) {
+    for (let k = k0; k < c4; k += 4) {
       let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
       for (let o = b0 + k; o < e; o += c) {
         s0 += x[o]!;
@@ -90,17 +94,17 @@ function addSums(x: Float32Array, start: number, end: number, c: number, acc: Fl
       acc[k + 2] += s2;
       acc[k + 3] += s3;
     }
-    if (c4 < c) for (let o = b0; o < e; o += c) for (let k = c4; k < c; k++) acc[k] += x[o + k]!;
+    if (c4 < k1) for (let o = b0; o < e; o += c) for (let k = c4; k < k1; k++) acc[k] += x[o + k]!;
   }
 }
 
 /** acc[k] += Σ (x[·, k] − mu[k])² over [start, end): the second pass of the two-pass variance. */
-function addCentredSquares(x: Float32Array, start: number, end: number, c: number, mu: Float64Array, acc: Float64Array): void {
-  const c4 = c - (c % 4);
+function addCentredSquares(x: Float32Array, start: number, end: number, c: number, mu: Float64Array, acc: Float64Array, k0: number, k1: number): void {
+  const c4 = k1 - ((k1 - k0) % 4);
   const step = blockPixels(c) * c;
   for (let b0 = start; b0 < end; b0 += step) {
     const e = Math.min(end, b0 + step);
-    for (let k = 0; k < c4; k += 4) {
+    for (let k = k0; k < c4; k += 4) {
       const m0 = mu[k]!, m1 = mu[k + 1]!, m2 = mu[k + 2]!, m3 = mu[k + 3]!;
       let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
       for (let o = b0 + k; o < e; o += c) {
@@ -115,9 +119,9 @@ function addCentredSquares(x: Float32Array, start: number, end: number, c: numbe
       acc[k + 2] += s2;
       acc[k + 3] += s3;
     }
-    if (c4 < c) {
+    if (c4 < k1) {
       for (let o = b0; o < e; o += c) {
-        for (let k = c4; k < c; k++) {
+        for (let k = c4; k < k1; k++) {
           const d = x[o + k]! - mu[k]!;
           acc[k] += d * d;
         }
@@ -138,12 +142,14 @@ function writeNormalised(
   bt: Float64Array,
   y: Float32Array,
   xhat: Float32Array | null,
+  k0: number,
+  k1: number,
 ): void {
-  const c4 = c - (c % 4);
+  const c4 = k1 - ((k1 - k0) % 4);
   const step = blockPixels(c) * c;
   for (let b0 = start; b0 < end; b0 += step) {
     const e = Math.min(end, b0 + step);
-    for (let k = 0; k < c4; k += 4) {
+    for (let k = k0; k < c4; k += 4) {
       const m0 = mu[k]!, m1 = mu[k + 1]!, m2 = mu[k + 2]!, m3 = mu[k + 3]!;
       const r0 = r[k]!, r1 = r[k + 1]!, r2 = r[k + 2]!, r3 = r[k + 3]!;
       if (xhat == null) {
@@ -169,9 +175,9 @@ function writeNormalised(
         y[o + 3] = v3 * g3 + t3;
       }
     }
-    if (c4 < c) {
+    if (c4 < k1) {
       for (let o = b0; o < e; o += c) {
-        for (let k = c4; k < c; k++) {
+        for (let k = c4; k < k1; k++) {
           const v = (x[o + k]! - mu[k]!) * r[k]!;
           if (xhat == null) y[o + k] = v;
           else {
@@ -185,12 +191,12 @@ function writeNormalised(
 }
 
 /** sdy[k] += Σ dy[·, k], sdyx[k] += Σ dy·x̂ over [start, end). */
-function addGradSums(dy: Float32Array, xhat: Float32Array, start: number, end: number, c: number, sdy: Float64Array, sdyx: Float64Array): void {
-  const c4 = c - (c % 4);
+function addGradSums(dy: Float32Array, xhat: Float32Array, start: number, end: number, c: number, sdy: Float64Array, sdyx: Float64Array, k0: number, k1: number): void {
+  const c4 = k1 - ((k1 - k0) % 4);
   const step = blockPixels(c) * c;
   for (let b0 = start; b0 < end; b0 += step) {
     const e = Math.min(end, b0 + step);
-    for (let k = 0; k < c4; k += 4) {
+    for (let k = k0; k < c4; k += 4) {
       let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
       let q0 = 0, q1 = 0, q2 = 0, q3 = 0;
       for (let o = b0 + k; o < e; o += c) {
@@ -213,9 +219,9 @@ function addGradSums(dy: Float32Array, xhat: Float32Array, start: number, end: n
       sdyx[k + 2] += q2;
       sdyx[k + 3] += q3;
     }
-    if (c4 < c) {
+    if (c4 < k1) {
       for (let o = b0; o < e; o += c) {
-        for (let k = c4; k < c; k++) {
+        for (let k = c4; k < k1; k++) {
           const d = dy[o + k]!;
           sdy[k] += d;
           sdyx[k] += d * xhat[o + k]!;
@@ -236,12 +242,14 @@ function writeDx(
   mdy: Float64Array,
   mdyx: Float64Array,
   dx: Float32Array,
+  k0: number,
+  k1: number,
 ): void {
-  const c4 = c - (c % 4);
+  const c4 = k1 - ((k1 - k0) % 4);
   const step = blockPixels(c) * c;
   for (let b0 = start; b0 < end; b0 += step) {
     const e = Math.min(end, b0 + step);
-    for (let k = 0; k < c4; k += 4) {
+    for (let k = k0; k < c4; k += 4) {
       const a0 = a[k]!, a1 = a[k + 1]!, a2 = a[k + 2]!, a3 = a[k + 3]!;
       const m0 = mdy[k]!, m1 = mdy[k + 1]!, m2 = mdy[k + 2]!, m3 = mdy[k + 3]!;
       const q0 = mdyx[k]!, q1 = mdyx[k + 1]!, q2 = mdyx[k + 2]!, q3 = mdyx[k + 3]!;
@@ -252,9 +260,9 @@ function writeDx(
         dx[o + 3] = a3 * (dy[o + 3]! - m3 - xhat[o + 3]! * q3);
       }
     }
-    if (c4 < c) {
+    if (c4 < k1) {
       for (let o = b0; o < e; o += c) {
-        for (let k = c4; k < c; k++) dx[o + k] = a[k]! * (dy[o + k]! - mdy[k]! - xhat[o + k]! * mdyx[k]!);
+        for (let k = c4; k < k1; k++) dx[o + k] = a[k]! * (dy[o + k]! - mdy[k]! - xhat[o + k]! * mdyx[k]!);
       }
     }
   }
@@ -282,6 +290,8 @@ export function normForward(
   g: NormGeom,
   eps: number,
   out: NormForwardOut,
+  k0 = 0,
+  k1 = g.c,
 ): void {
   const { c } = g;
   const span = (g.perSample ? g.p : g.n * g.p) * c; // elements in one group
@@ -297,19 +307,19 @@ export function normForward(
     const start = gi * span;
     const end = start + span;
     acc.fill(0);
-    addSums(x, start, end, c, acc);
-    for (let k = 0; k < c; k++) mu[k] = acc[k]! / m;
+    addSums(x, start, end, c, acc, k0, k1);
+    for (let k = k0; k < k1; k++) mu[k] = acc[k]! / m;
     acc.fill(0);
-    addCentredSquares(x, start, end, c, mu, acc);
+    addCentredSquares(x, start, end, c, mu, acc, k0, k1);
     const row = gi * c;
-    for (let k = 0; k < c; k++) {
+    for (let k = k0; k < k1; k++) {
       const v = acc[k]! / m;
       r[k] = 1 / Math.sqrt(v + eps);
       out.rstd[row + k] = r[k]!;
       if (out.mean) out.mean[row + k] = mu[k]!;
       if (out.variance) out.variance[row + k] = v;
     }
-    writeNormalised(x, start, end, c, mu, r, gm, bt, out.y, out.xhat);
+    writeNormalised(x, start, end, c, mu, r, gm, bt, out.y, out.xhat, k0, k1);
   }
 }
 
@@ -333,6 +343,8 @@ export function normBackward(
   gamma: Float32Array | null,
   g: NormGeom,
   out: NormBackwardOut,
+  k0 = 0,
+  k1 = g.c,
 ): void {
   const { c } = g;
   const span = (g.perSample ? g.p : g.n * g.p) * c;
@@ -349,17 +361,19 @@ export function normBackward(
     const end = start + span;
     sdy.fill(0);
     sdyx.fill(0);
-    addGradSums(dy, xhat, start, end, c, sdy, sdyx);
+    addGradSums(dy, xhat, start, end, c, sdy, sdyx, k0, k1);
     const row = gi * c;
-    for (let k = 0; k < c; k++) {
+    for (let k = k0; k < k1; k++) {
       totDy[k] += sdy[k]!;
       totDyx[k] += sdyx[k]!;
       a[k] = rstd[row + k]! * (gamma ? gamma[k]! : 1);
       mdy[k] = sdy[k]! / m;
       mdyx[k] = sdyx[k]! / m;
     }
-    writeDx(dy, xhat, start, end, c, a, mdy, mdyx, out.dx);
+    writeDx(dy, xhat, start, end, c, a, mdy, mdyx, out.dx, k0, k1);
   }
-  if (out.dgamma) out.dgamma.set(totDyx);
-  if (out.dbeta) out.dbeta.set(totDy);
+  for (let k = k0; k < k1; k++) {
+    if (out.dgamma) out.dgamma[k] = totDyx[k]!;
+    if (out.dbeta) out.dbeta[k] = totDy[k]!;
+  }
 }

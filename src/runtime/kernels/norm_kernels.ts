@@ -12,10 +12,13 @@
  * keeps other dtypes on the composite.
  *
  * wasm: the outputs are allocated in the wasm heap (`makeOutput`) and filled in place through
- * views, taken after the last allocation since growing the heap detaches earlier views. cpu: the
+ * views, taken after the last allocation since growing the heap detaches earlier views; on the
+ * threaded build a big enough norm is split over channel blocks among the heap worker threads
+ * (../heap_pool.ts: each thread runs the whole kernel for its channels, same bits). cpu: the
  * inputs are read with readSync and the outputs written with backend.write.
  */
 import type * as tf from "@tensorflow/tfjs";
+import { splitOnHeap } from "../heap_pool.js";
 import {
   normBackward,
   normForward,
@@ -71,7 +74,13 @@ const onCpu: ArrayRunner = (backend, inputs, outShapes, compute) => {
   return outs.map((v, i) => ({ dataId: backend.write(v, outShapes[i]!, "float32"), shape: outShapes[i]!, dtype: "float32" as const }));
 };
 
-function forwardKernel(run: ArrayRunner): tf.KernelFunc {
+/** Heap offset (float32 elements) of a view, −1 for none: how a tensor travels in a heap job. */
+const at = (v: Float32Array | null): number => (v == null ? -1 : v.byteOffset / 4);
+
+/** Channels are split in blocks of 4: the loops' unit (norm_fused.ts). */
+const CHANNEL_ALIGN = 4;
+
+function forwardKernel(run: ArrayRunner, threaded = false): tf.KernelFunc {
   return ({ inputs, backend, attrs }: KernelArgs) => {
     const { x, gamma, beta } = inputs as { x: TensorInfo; gamma?: TensorInfo; beta?: TensorInfo };
     const a = attrs as unknown as NormKernelAttrs;
@@ -90,12 +99,14 @@ function forwardKernel(run: ArrayRunner): tf.KernelFunc {
       const rstd = ov[o++]!;
       const mean = a.stats ? ov[o++]! : null;
       const variance = a.stats ? ov[o++]! : null;
+      const job = [at(iv[0]!), at(gv), at(bv), at(y), at(xhat), at(rstd), at(mean), at(variance), g.n, g.p, g.c, g.perSample ? 1 : 0, a.eps];
+      if (threaded && splitOnHeap(backend, "normForward", job, g.c, g.n * g.p * g.c, CHANNEL_ALIGN)) return;
       normForward(iv[0]!, gv, bv, g, a.eps, { y, xhat, rstd, mean, variance });
     });
   };
 }
 
-function backwardKernel(run: ArrayRunner): tf.KernelFunc {
+function backwardKernel(run: ArrayRunner, threaded = false): tf.KernelFunc {
   return ({ inputs, backend, attrs }: KernelArgs) => {
     const { dy, xhat, rstd, gamma } = inputs as { dy: TensorInfo; xhat: TensorInfo; rstd: TensorInfo; gamma?: TensorInfo };
     const a = attrs as unknown as NormBackwardAttrs;
@@ -106,12 +117,15 @@ function backwardKernel(run: ArrayRunner): tf.KernelFunc {
       let o = 1;
       const dgamma = gamma ? ov[o++]! : null;
       const dbeta = a.beta ? ov[o++]! : null;
-      normBackward(iv[0]!, iv[1]!, iv[2]!, gamma ? iv[3]! : null, g, { dx: ov[0]!, dgamma, dbeta });
+      const gv = gamma ? iv[3]! : null;
+      const job = [at(iv[0]!), at(iv[1]!), at(iv[2]!), at(gv), at(ov[0]!), at(dgamma), at(dbeta), g.n, g.p, g.c, g.perSample ? 1 : 0];
+      if (threaded && splitOnHeap(backend, "normBackward", job, g.c, g.n * g.p * g.c, CHANNEL_ALIGN)) return;
+      normBackward(iv[0]!, iv[1]!, iv[2]!, gv, g, { dx: ov[0]!, dgamma, dbeta });
     });
   };
 }
 
-export const wasmNormForward = forwardKernel(onWasmHeap);
-export const wasmNormBackward = backwardKernel(onWasmHeap);
+export const wasmNormForward = forwardKernel(onWasmHeap, true);
+export const wasmNormBackward = backwardKernel(onWasmHeap, true);
 export const cpuNormForward = forwardKernel(onCpu);
 export const cpuNormBackward = backwardKernel(onCpu);

@@ -21,7 +21,9 @@
  * which therefore keep the conv (register.ts, filterGradViaGemm).
  */
 import type * as tf from "@tensorflow/tfjs";
+import { splitOnHeap } from "../heap_pool.js";
 import { nhwcConvInfo, type Conv2DBackpropFilterAttrs } from "./conv_backprop.js";
+import { im2colTapsTransposed, packConvGeom } from "./heap_loops.js";
 import type { KernelCtx, TensorInfo } from "./kernel_ctx.js";
 
 /** The two wasm-backend methods used to fill a tensor in place (tfjs-backend-wasm BackendWasm). */
@@ -92,8 +94,11 @@ export function conv2DBackpropFilterGemm(
       // Views after the allocation: growing the heap detaches earlier views.
       const xv = backend.typedArrayFromHeap(xPlanar);
       const cv = backend.typedArrayFromHeap(col);
-      if (direct) im2colTapsTransposed(xv, cv, geom, t0, g);
-      else im2colTaps(xv, cv, geom, t0, g, p0, pb);
+      if (!direct) im2colTaps(xv, cv, geom, t0, g, p0, pb);
+      // direct: rows split among the heap worker threads on the threaded build (../heap_pool.ts)
+      else if (!splitOnHeap(backend, "im2colT", [xv.byteOffset / 4, cv.byteOffset / 4, ...packConvGeom(geom), t0, g], g * ci, g * ci * p)) {
+        im2colTapsTransposed(xv, cv, geom, t0, g);
+      }
       blocks.push(direct ? ctx.matMul(col, dy2, false, false) : ctx.matMul(dyBlock, col, false, false)); // [g·Ci, Co] | [Co, g·Ci]
       ctx.free(col);
     }
@@ -156,39 +161,6 @@ export function im2colTaps(xv: Float32Array, cv: Float32Array, G: Geom, t0: numb
       const src = xn + (hx * w + wx) * ci;
       if (heap != null && ci >= 16) heap.copyWithin(cBase + d, xBase + src, xBase + src + ci);
       else for (let c = 0; c < ci; c++) cv[d + c] = xv[src + c]!;
-    }
-  }
-}
-
-/**
- * colT[(t − t0)·Ci + c, p] = xpad[n, i·sh + a, j·sw + b, c]: the transpose of `im2colTaps`, from x in
- * planar layout xt[c, n, h, w].  Every row of colT is then ho runs of wo values read along one input
- * row (stride sw), so both sides are walked sequentially.
- */
-function im2colTapsTransposed(xt: Float32Array, cv: Float32Array, G: Geom, t0: number, g: number): void {
-  const { n, h, w, ci, ho, wo, kw, sh, sw, pt, pl } = G;
-  let d = 0;
-  for (let t = t0; t < t0 + g; t++) {
-    const a = (t / kw) | 0;
-    const b = t - a * kw;
-    // output columns j whose input column j·sw − pl + b lies in [0, w)
-    const j0 = Math.max(0, Math.ceil((pl - b) / sw));
-    const j1 = Math.min(wo - 1, Math.floor((w - 1 + pl - b) / sw));
-    for (let c = 0; c < ci; c++) {
-      for (let b0 = 0; b0 < n; b0++) {
-        const plane = (c * n + b0) * h * w;
-        for (let i = 0; i < ho; i++, d += wo) {
-          const hx = i * sh - pt + a;
-          if (hx < 0 || hx >= h || j0 > j1) {
-            cv.fill(0, d, d + wo);
-            continue;
-          }
-          for (let j = 0; j < j0; j++) cv[d + j] = 0;
-          let s = plane + hx * w + j0 * sw - pl + b;
-          for (let j = j0; j <= j1; j++, s += sw) cv[d + j] = xt[s]!;
-          for (let j = j1 + 1; j < wo; j++) cv[d + j] = 0;
-        }
-      }
     }
   }
 }

@@ -11,14 +11,19 @@
  * many weights (the 512-channel discriminator layer: 2.1 M weights, 49 pixels).  Here the weight
  * is the GEMM's left operand as it is ([kh·kw·Ci, Co], a reshape), which XNNPACK's fully-connected
  * operator reads without packing; the packed operand is dyᵀ (P × Co, small).  The price is the col2im,
- * a JS scatter-add of R·P values, single-threaded: so this route is taken only where it was measured
- * faster (register.ts, `inputGradViaGemm`).
+ * a JS scatter-add of R·P values (on every thread of the threaded build, else on one): so this route
+ * is taken only where it was measured faster (register.ts, `inputGradViaGemm`).
  *
  * The col2im accumulates into dx in planar layout [Ci, N, H, W] (each row of dxcolᵀ is then runs along
  * an input row), and one backend Transpose gives NHWC.  dxcolᵀ is built for a group of taps at a time
- * (rows of W are tap-major), so its size stays under `maxChunkBytes`.
+ * (rows of W are tap-major), so its size stays under `maxChunkBytes`.  On the threaded wasm build the
+ * col2im is split over input channels among the heap worker threads (../heap_pool.ts; the loop lives in
+ * ./heap_loops.ts so that they can load it): each channel's plane is written by one thread, in the
+ * single-thread order.
  */
+import { splitOnHeap } from "../heap_pool.js";
 import { nhwcConvInfo, type Conv2DBackpropInputAttrs } from "./conv_backprop.js";
+import { col2imAdd, type ConvGeom, packConvGeom } from "./heap_loops.js";
 import type { KernelCtx, TensorInfo } from "./kernel_ctx.js";
 
 interface WasmHeapBackend {
@@ -47,7 +52,7 @@ export function conv2DBackpropInputGemm(
   if (dy.shape[1] !== ho || dy.shape[2] !== wo || dy.shape[3] !== co) {
     throw new Error(`conv2DBackpropInputGemm: dy shape ${String(dy.shape)} does not match output ${ho}x${wo}x${co}`);
   }
-  const geom: Geom = { n, h, w, ci, ho, wo, kw, sh, sw, pt: info.padInfo.top, pl: info.padInfo.left };
+  const geom: ConvGeom = { n, h, w, ci, ho, wo, kw, sh, sw, pt: info.padInfo.top, pl: info.padInfo.left };
   const p = n * ho * wo;
   const taps = kh * kw;
   const group = Math.max(1, Math.min(taps, Math.floor((opts.maxChunkBytes ?? DEFAULT_COL_BYTES) / (4 * p * ci))));
@@ -60,47 +65,11 @@ export function conv2DBackpropInputGemm(
     const wRows = g === taps ? w2 : ctx.slice(w2, [t0 * ci, 0], [g * ci, co]);
     const col = ctx.matMul(wRows, dyT, false, false); // [g·Ci, P]
     // views after the allocations (heap growth detaches earlier ones)
-    col2imAdd(heap.typedArrayFromHeap(col), heap.typedArrayFromHeap(dxT), geom, t0, g);
+    const [colV, dxV] = [heap.typedArrayFromHeap(col), heap.typedArrayFromHeap(dxT)];
+    const args = [colV.byteOffset / 4, dxV.byteOffset / 4, ...packConvGeom(geom), t0, g];
+    if (!splitOnHeap(ctx.backend, "col2im", args, ci, g * ci * p)) col2imAdd(colV, dxV, geom, t0, g);
     ctx.free(col);
     if (wRows !== w2) ctx.free(wRows);
   }
   return ctx.transpose(dxT, [1, 2, 3, 0]);
-}
-
-interface Geom {
-  n: number;
-  h: number;
-  w: number;
-  ci: number;
-  ho: number;
-  wo: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  pt: number;
-  pl: number;
-}
-
-/** dxT[c, n, i·sh − pt + a, j·sw − pl + b] += col[(t − t0)·Ci + c, (n, i, j)] for taps t = a·kw + b in [t0, t0 + g). */
-function col2imAdd(col: Float32Array, dxT: Float32Array, G: Geom, t0: number, g: number): void {
-  const { n, h, w, ci, ho, wo, kw, sh, sw, pt, pl } = G;
-  let s = 0;
-  for (let t = t0; t < t0 + g; t++) {
-    const a = (t / kw) | 0;
-    const b = t - a * kw;
-    // output columns j whose input column j·sw − pl + b lies in [0, w)
-    const j0 = Math.max(0, Math.ceil((pl - b) / sw));
-    const j1 = Math.min(wo - 1, Math.floor((w - 1 + pl - b) / sw));
-    for (let c = 0; c < ci; c++) {
-      for (let b0 = 0; b0 < n; b0++) {
-        const plane = (c * n + b0) * h * w;
-        for (let i = 0; i < ho; i++, s += wo) {
-          const hx = i * sh - pt + a;
-          if (hx < 0 || hx >= h) continue;
-          let d = plane + hx * w + j0 * sw - pl + b;
-          for (let j = j0; j <= j1; j++, d += sw) dxT[d] += col[s + j]!;
-        }
-      }
-    }
-  }
 }

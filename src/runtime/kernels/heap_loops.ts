@@ -1,0 +1,99 @@
+/**
+ * The JS loops of the wasm conv-gradient kernels, on plain Float32Arrays: the col2im of
+ * ./wasm_conv_backprop_input.ts and the transposed im2col of ./wasm_conv_backprop_filter.ts.
+ *
+ * Why a module of its own, without tfjs: the heap worker threads (../heap_worker.ts) run these
+ * same functions on their share of a job, and a worker that imported tfjs would load all of it to
+ * use none of it. Each loop takes the part of its work one thread owns — input channels of the
+ * col2im, rows of the im2col — and those parts write disjoint elements in the order one thread
+ * would, so any split gives the single-thread bits.
+ */
+
+/** A convolution's geometry in the loops' terms (NHWC input n×h×w×ci, output ho×wo, kernel columns kw). */
+export interface ConvGeom {
+  n: number;
+  h: number;
+  w: number;
+  ci: number;
+  ho: number;
+  wo: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  pt: number;
+  pl: number;
+}
+
+/** The geometry's fields in a fixed order: how it travels in a heap job's arguments. */
+export const CONV_GEOM_FIELDS = ["n", "h", "w", "ci", "ho", "wo", "kw", "sh", "sw", "pt", "pl"] as const;
+
+export const packConvGeom = (g: ConvGeom): number[] => CONV_GEOM_FIELDS.map((k) => g[k]);
+
+export function unpackConvGeom(a: ArrayLike<number>, at: number): ConvGeom {
+  const g = {} as ConvGeom;
+  CONV_GEOM_FIELDS.forEach((k, i) => (g[k] = a[at + i]!));
+  return g;
+}
+
+/**
+ * dxT[c, n, i·sh − pt + a, j·sw − pl + b] += col[(t − t0)·Ci + c, (n, i, j)] for taps t = a·kw + b in
+ * [t0, t0 + g) and input channels c in [c0, c1). Each channel's plane of dxT is written by the
+ * owner of that channel alone, its taps added in the same order whatever the split.
+ */
+export function col2imAdd(col: Float32Array, dxT: Float32Array, G: ConvGeom, t0: number, g: number, c0 = 0, c1 = G.ci): void {
+  const { n, h, w, ci, ho, wo, kw, sh, sw, pt, pl } = G;
+  const rowLen = n * ho * wo;
+  for (let t = t0; t < t0 + g; t++) {
+    const a = (t / kw) | 0;
+    const b = t - a * kw;
+    // output columns j whose input column j·sw − pl + b lies in [0, w)
+    const j0 = Math.max(0, Math.ceil((pl - b) / sw));
+    const j1 = Math.min(wo - 1, Math.floor((w - 1 + pl - b) / sw));
+    let s = ((t - t0) * ci + c0) * rowLen;
+    for (let c = c0; c < c1; c++) {
+      for (let b0 = 0; b0 < n; b0++) {
+        const plane = (c * n + b0) * h * w;
+        for (let i = 0; i < ho; i++, s += wo) {
+          const hx = i * sh - pt + a;
+          if (hx < 0 || hx >= h) continue;
+          let d = plane + hx * w + j0 * sw - pl + b;
+          for (let j = j0; j <= j1; j++, d += sw) dxT[d] += col[s + j]!;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * colT[(t − t0)·Ci + c, p] = xpad[n, i·sh + a, j·sw + b, c] for the rows r = (t − t0)·Ci + c in
+ * [r0, r1): the transpose of an im2col, from x in planar layout xt[c, n, h, w]. Every row of colT
+ * is then ho runs of wo values read along one input row (stride sw), so both sides are walked
+ * sequentially.
+ */
+export function im2colTapsTransposed(xt: Float32Array, cv: Float32Array, G: ConvGeom, t0: number, g: number, r0 = 0, r1 = g * G.ci): void {
+  const { n, h, w, ci, ho, wo, kw, sh, sw, pt, pl } = G;
+  for (let r = r0; r < r1; r++) {
+    const t = t0 + ((r / ci) | 0);
+    const c = r - (t - t0) * ci;
+    const a = (t / kw) | 0;
+    const b = t - a * kw;
+    // output columns j whose input column j·sw − pl + b lies in [0, w)
+    const j0 = Math.max(0, Math.ceil((pl - b) / sw));
+    const j1 = Math.min(wo - 1, Math.floor((w - 1 + pl - b) / sw));
+    let d = r * n * ho * wo;
+    for (let b0 = 0; b0 < n; b0++) {
+      const plane = (c * n + b0) * h * w;
+      for (let i = 0; i < ho; i++, d += wo) {
+        const hx = i * sh - pt + a;
+        if (hx < 0 || hx >= h || j0 > j1) {
+          cv.fill(0, d, d + wo);
+          continue;
+        }
+        for (let j = 0; j < j0; j++) cv[d + j] = 0;
+        let s = plane + hx * w + j0 * sw - pl + b;
+        for (let j = j0; j <= j1; j++, s += sw) cv[d + j] = xt[s]!;
+        for (let j = j1 + 1; j < wo; j++) cv[d + j] = 0;
+      }
+    }
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * The heap worker pool (src/runtime/heap_pool.ts) running gancc's loops over the wasm heap — the
+ * col2im and transposed im2col of the conv gradients, the fused norm kernels — on 2 threads: the
+ * same bits as 1 thread, the work really done by a worker, a worker's exception reaching the
+ * caller, no worker keeping the process alive. The threaded cases are child processes
+ * (test/runtime/heap_pool_child.ts): the threaded wasm module is per process. The optimizer's use
+ * of the pool is tested in optim_threads.test.ts.
+ */
+import { spawnSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { heapWorkerWork } from "../../src/runtime/heap_pool.js";
+
+function child(...args: string[]): Record<string, unknown> {
+  const r = spawnSync(process.execPath, ["--import", "tsx", "test/runtime/heap_pool_child.ts", ...args], { encoding: "utf8", timeout: 240_000 });
+  // status 0 without process.exit: the process ended by itself, so no heap worker kept it alive
+  expect({ status: r.status, signal: r.signal, stderr: r.status === 0 ? "" : r.stderr }).toEqual({ status: 0, signal: null, stderr: "" });
+  return JSON.parse(r.stdout.trim().split("\n").pop() ?? "") as Record<string, unknown>;
+}
+
+describe("heap worker pool (wasm, 2 threads)", () => {
+  it("col2im, the transposed im2col and the fused norms (instance and batch, forward and backward) give 1 thread's bits — on a worker", () => {
+    type Run = { threads: number; work: Record<string, number>; hashes: Record<string, string> };
+    const two = child("equal", "2") as Run;
+    const one = child("equal", "1") as Run;
+    expect([two.threads, one.threads]).toEqual([2, 1]);
+    // every kind had a share on the worker with 2 threads, none with 1
+    for (const kind of ["col2im", "im2colT", "normForward", "normBackward"]) {
+      expect(two.work[kind], kind).toBeGreaterThan(0);
+      expect(one.work[kind], kind).toBe(0);
+    }
+    expect(Object.keys(two.hashes).length).toBe(6 + 8);
+    expect(two.hashes).toEqual(one.hashes);
+  });
+
+  it("an exception inside a worker is thrown by the job, and the worker serves the next one", () => {
+    const r = child("worker-error", "2") as { error: string; afterwards: boolean };
+    expect(r.error).toMatch(/^col2im worker thread 1: internal: heap job: col \[\d+, \d+\) lies outside the heap/);
+    expect(r.afterwards).toBe(true);
+  });
+});
+
+describe("single-thread backends run the loops on the main thread", () => {
+  it("no worker is started in a process that never had a threaded job", () => {
+    expect(heapWorkerWork("col2im")).toEqual([]);
+  });
+});
