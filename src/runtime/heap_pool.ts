@@ -25,15 +25,25 @@
  */
 import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from "node:worker_threads";
 import { HEAP_KIND_NAMES, HEAP_KINDS, type HeapKind } from "./heap_kinds.js";
-import { CTL } from "./heap_pool_ctl.js";
+import { claimChunks, CTL } from "./heap_pool_ctl.js";
 import type { HeapBuffers } from "./heap_worker.js";
 
 /**
- * Fewest elements worth a thread for the loop kinds: a share is handed over and answered in
- * ~10–30 µs, the time one thread takes for ~10k–30k elements of these loops; so a job is split
- * from 64k elements on (2 threads), and never into shares under 32k.
+ * Fewest elements worth a thread for the loop kinds: a job is handed over and answered in ~10–30
+ * µs, the time one thread takes for ~10k–30k elements of these loops; so a job is split from 128k
+ * elements on (2 threads), into chunks of at least 32k. Measured on a CycleGAN iteration at 64² (2
+ * threads): splitting from 64k elements on (the norms of the residual blocks, 65,536 elements) was
+ * no faster — their worker share waited for a core held by XNNPACK's spinning pool thread.
  */
-export const MIN_HEAP_SHARE = 32_768;
+export const MIN_HEAP_SHARE = 65_536;
+
+/**
+ * A split job is cut into this many chunks per thread, claimed one at a time: on a machine where
+ * XNNPACK's own pool threads (spinning after each kernel) or other processes hold cores, a worker
+ * can run at half speed; with fixed equal shares the main thread then waited for it (~70 ms per
+ * CycleGAN iteration at 64², in `finish`).
+ */
+const CHUNKS_PER_THREAD = 4;
 
 interface PoolWorker {
   worker: Worker;
@@ -54,6 +64,9 @@ interface PoolWorker {
 }
 
 const pool: PoolWorker[] = [];
+
+/** The chunk counter every thread of a chunked job claims from (claimChunks). */
+const claim = new Int32Array(new SharedArrayBuffer(4));
 
 /**
  * The worker is started from a small loader script, so that a worker file that cannot be loaded
@@ -86,7 +99,7 @@ process.once("exit", () => gone(1));
 function startWorker(): PoolWorker {
   const { port1, port2 } = new MessageChannel();
   const ctl = new Int32Array(new SharedArrayBuffer(4 * CTL.LENGTH));
-  const worker = new Worker(loaderSource(), { eval: true, workerData: { port: port2, ctl }, transferList: [port2] });
+  const worker = new Worker(loaderSource(), { eval: true, workerData: { port: port2, ctl, claim }, transferList: [port2] });
   worker.unref();
   const w: PoolWorker = { worker, port: port1, ctl, seq: 0, gen: 0, args: new Float64Array(0), work: {} };
   // (a listener is required: an unhandled 'error' event would throw in the main thread)
@@ -107,8 +120,8 @@ function workers(n: number): PoolWorker[] {
   return pool.slice(0, n);
 }
 
-/** Hands `args` to `w` and starts it (buffers first, when they changed). */
-function start(w: PoolWorker, kind: HeapKind, args: Float64Array, memory: WebAssembly.Memory, aux: SharedArrayBuffer | undefined): void {
+/** Hands `args` to `w` and starts it (buffers first, when they changed); `chunks` > 0: a chunked job (CTL.CHUNKS). */
+function start(w: PoolWorker, kind: HeapKind, args: Float64Array, memory: WebAssembly.Memory, aux: SharedArrayBuffer | undefined, chunks = 0): void {
   const grow = args.length > w.args.length;
   if (grow || w.memory !== memory || w.aux !== aux) {
     if (grow) w.args = new Float64Array(new SharedArrayBuffer(8 * Math.max(64, 2 ** Math.ceil(Math.log2(args.length)))));
@@ -121,6 +134,7 @@ function start(w: PoolWorker, kind: HeapKind, args: Float64Array, memory: WebAss
   Atomics.store(w.ctl, CTL.KIND, HEAP_KIND_NAMES.indexOf(kind));
   Atomics.store(w.ctl, CTL.NARGS, args.length);
   Atomics.store(w.ctl, CTL.GEN, w.gen);
+  Atomics.store(w.ctl, CTL.CHUNKS, chunks);
   w.seq++;
   Atomics.store(w.ctl, CTL.SEQ, w.seq);
   Atomics.notify(w.ctl, CTL.SEQ);
@@ -157,15 +171,38 @@ export interface HeapBuffersOf {
  * the message ("<label> worker thread <i>: …").
  */
 export function runShares(kind: HeapKind, shares: readonly Float64Array[], buffers: HeapBuffersOf, label: string = kind): void {
-  const helpers = workers(shares.length - 1);
-  helpers.forEach((w, i) => start(w, kind, shares[i + 1]!, buffers.memory, buffers.aux));
+  runOnThreads(kind, shares.length - 1, (w, i) => start(w, kind, shares[i + 1]!, buffers.memory, buffers.aux), () => HEAP_KINDS[kind](new Float32Array(buffers.memory.buffer), shares[0]!, buffers.aux), label);
+}
+
+/**
+ * Runs a job as `chunks` chunks of its owner range on the calling thread and `helpers` workers,
+ * each thread claiming the next free chunk (claimChunks); `args` ends with (lo, hi, extent, chunk).
+ */
+function runChunked(kind: HeapKind, helpers: number, chunks: number, args: Float64Array, memory: WebAssembly.Memory): void {
+  Atomics.store(claim, 0, 0);
+  const heap = new Float32Array(memory.buffer);
+  const here = () => (heapPoolTesting.workersOnly ? 0 : claimChunks(claim, chunks, Float64Array.from(args), (a) => HEAP_KINDS[kind](heap, a, undefined)));
+  runOnThreads(kind, helpers, (w) => start(w, kind, args, memory, undefined, chunks), here, kind);
+}
+
+/**
+ * Tests only: `workersOnly` leaves every chunk of a split job to the workers (the calling thread
+ * claims none), so that a test can know the work ran on a worker — with chunks claimed as threads
+ * free up, the calling thread may otherwise take them all before a worker wakes.
+ */
+export const heapPoolTesting = { workersOnly: false };
+
+/** Starts `helpers` workers with `begin`, runs `here` on this thread, waits for every worker; throws the first failure after all ended. */
+function runOnThreads(kind: HeapKind, helpers: number, begin: (w: PoolWorker, i: number) => void, here: () => void, label: string): void {
+  const ws = workers(helpers);
+  ws.forEach(begin);
   let failure: string | undefined;
   try {
-    HEAP_KINDS[kind](new Float32Array(buffers.memory.buffer), shares[0]!, buffers.aux);
+    here();
   } catch (e) {
     failure = e instanceof Error ? e.message : String(e);
   }
-  helpers.forEach((w, i) => {
+  ws.forEach((w, i) => {
     const r = finish(w);
     if ("done" in r) w.work[kind] = (w.work[kind] ?? 0) + r.done;
     else {
@@ -196,14 +233,13 @@ export function splitOnHeap(backend: unknown, kind: HeapKind, args: readonly num
   if (heap === undefined) return false;
   const n = Math.min(heap.threads, Math.floor(work / MIN_HEAP_SHARE), Math.ceil(extent / align));
   if (n < 2) return false;
-  const cut = (i: number): number => (i === n ? extent : Math.min(extent, Math.round((i * extent) / n / align) * align));
-  const shares: Float64Array[] = [];
-  for (let i = 0; i < n; i++) {
-    const [lo, hi] = [cut(i), cut(i + 1)];
-    if (hi > lo) shares.push(Float64Array.from([...args, lo, hi]));
-  }
-  if (shares.length < 2) return false;
-  runShares(kind, shares, { memory: heap.memory });
+  // CHUNKS_PER_THREAD chunks per thread (each ≥ MIN_HEAP_SHARE / 2 elements), claimed as threads free up
+  const units = Math.ceil(extent / align);
+  const count = Math.max(n, Math.min(units, n * CHUNKS_PER_THREAD, Math.floor((2 * work) / MIN_HEAP_SHARE)));
+  const chunk = Math.ceil(units / count) * align;
+  const chunks = Math.ceil(extent / chunk);
+  if (chunks < 2) return false;
+  runChunked(kind, n - 1, chunks, Float64Array.from([...args, 0, 0, extent, chunk]), heap.memory);
   return true;
 }
 

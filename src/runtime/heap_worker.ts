@@ -16,7 +16,7 @@
  */
 import { type MessagePort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import { HEAP_KIND_NAMES, HEAP_KINDS, type HeapKindFn } from "./heap_kinds.js";
-import { CTL } from "./heap_pool_ctl.js";
+import { claimChunks, CTL } from "./heap_pool_ctl.js";
 
 /** What the main thread posts when a job's buffers change. */
 export interface HeapBuffers {
@@ -26,7 +26,7 @@ export interface HeapBuffers {
   args: SharedArrayBuffer;
 }
 
-const { port, ctl } = workerData as { port: MessagePort; ctl: Int32Array };
+const { port, ctl, claim } = workerData as { port: MessagePort; ctl: Int32Array; claim: Int32Array };
 let gen = 0;
 let memory: WebAssembly.Memory | undefined;
 let aux: SharedArrayBuffer | undefined;
@@ -58,7 +58,10 @@ for (;;) {
     if (kind === undefined || memory === undefined) throw new Error(`internal: heap job of unknown kind #${Atomics.load(ctl, CTL.KIND)}`);
     const fn: HeapKindFn = HEAP_KINDS[kind];
     // the heap's current buffer: it may have grown since the last job
-    const done = fn(new Float32Array(memory.buffer), args.subarray(0, Atomics.load(ctl, CTL.NARGS)), aux);
+    const heap = new Float32Array(memory.buffer);
+    const chunks = Atomics.load(ctl, CTL.CHUNKS);
+    const jobArgs = args.subarray(0, Atomics.load(ctl, CTL.NARGS));
+    const done = chunks > 0 ? claimChunks(claim, chunks, Float64Array.from(jobArgs), (a) => fn(heap, a, aux)) : fn(heap, jobArgs, aux);
     Atomics.store(ctl, CTL.RESULT, done);
     Atomics.store(ctl, CTL.ERR, 0);
   } catch (e) {

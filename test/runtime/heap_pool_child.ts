@@ -6,7 +6,10 @@
  *   node --import tsx test/runtime/heap_pool_child.ts equal THREADS
  *     the col2im (input gradient), the transposed im2col (filter gradient, direct layout) and the
  *     fused norm kernels (forward and backward, instance and batch, affine and not) on shapes big
- *     enough to be split; { threads, work: { kind: elements done by workers }, hashes: { case: SHA-256 } }
+ *     enough to be split, each once as the pool runs it (chunks claimed by the main thread and the worker,
+ *     whoever is free) and once with the workers taking every chunk (heapPoolTesting.workersOnly, so
+ *     that a worker certainly did some); { threads, work: { kind: elements done by workers },
+ *     hashes: { case: SHA-256 } }
  *   node --import tsx test/runtime/heap_pool_child.ts worker-error 2
  *     a col2im job whose worker share lies outside the heap; { error, afterwards } (afterwards: a
  *     split norm still runs on the worker)
@@ -14,7 +17,7 @@
 import { createHash } from "node:crypto";
 import * as tf from "@tensorflow/tfjs";
 import type { HeapKind } from "../../src/runtime/heap_kinds.js";
-import { heapWorkerWork, runShares } from "../../src/runtime/heap_pool.js";
+import { heapPoolTesting, heapWorkerWork, runShares } from "../../src/runtime/heap_pool.js";
 import { packConvGeom } from "../../src/runtime/kernels/heap_loops.js";
 import { KernelCtx } from "../../src/runtime/kernels/kernel_ctx.js";
 import { NORM_BACKWARD, NORM_FORWARD } from "../../src/runtime/kernels/norm_fused.js";
@@ -48,44 +51,49 @@ function viaCtx(f: (ctx: KernelCtx) => tf.TensorInfo): string {
 
 if (mode === "equal") {
   const hashes: Record<string, string> = {};
-  // conv gradients: a CycleGAN residual layer; a strided, padded one with an odd channel count;
-  // batch 2 with tap groups (maxChunkBytes: 3 taps a block)
-  const convs: { xs: S4; k: number; co: number; s: number; pad: "same" | "valid"; chunk?: number }[] = [
-    { xs: [1, 18, 18, 64], k: 3, co: 64, s: 1, pad: "valid" },
-    { xs: [1, 33, 31, 37], k: 3, co: 24, s: 2, pad: "same" },
-    { xs: [2, 20, 20, 32], k: 3, co: 16, s: 1, pad: "same", chunk: 3 * 4 * 2 * 400 * 32 },
-  ];
-  for (const [i, c] of convs.entries()) {
-    const x = randn(c.xs, 1 + i);
-    const wS: S4 = [c.k, c.k, c.xs[3], c.co];
-    const w = randn(wS, 11 + i);
-    const y = tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.s, c.pad);
-    const dy = randn(y.shape, 21 + i);
-    const opts = c.chunk ? { maxChunkBytes: c.chunk } : {};
-    hashes[`dx ${i}`] = viaCtx((ctx) => conv2DBackpropInputGemm(ctx, info(dy), info(w), { strides: c.s, pad: c.pad, inputShape: c.xs }, opts));
-    hashes[`dw ${i}`] = viaCtx((ctx) => conv2DBackpropFilterGemm(ctx, info(x), info(dy), { strides: c.s, pad: c.pad, filterShape: wS }, { ...opts, layout: "direct" }));
-    tf.dispose([x, w, y, dy]);
-  }
-  // norms: channel counts with a remainder of 4 (68), batch 2, a CycleGAN shape
-  const shapes: S4[] = [[2, 24, 24, 68], [1, 32, 32, 256]];
-  for (const [i, s] of shapes.entries()) {
-    for (const [axes, kind] of [[[1, 2], "instance"], [[0, 1, 2], "batch"]] as const) {
-      for (const affine of [true, false]) {
-        const x = tf.add(tf.mul(randn(s, 31 + i), 3), 0.5);
-        const gamma = affine ? randn([s[3]], 41 + i) : undefined;
-        const beta = affine ? randn([s[3]], 51 + i) : undefined;
-        const inputs = { x, ...(gamma ? { gamma } : {}), ...(beta ? { beta } : {}) };
-        const fwd = tf.engine().runKernel(NORM_FORWARD, inputs, { axes: [...axes], eps: 1e-5, stats: kind === "batch" }) as tf.Tensor[];
-        const xhat = affine ? fwd[1]! : fwd[0]!;
-        const rstd = fwd[affine ? 2 : 1]!;
-        const dy = randn(s, 61 + i);
-        const bwd = tf.engine().runKernel(NORM_BACKWARD, { dy, xhat, rstd, ...(gamma ? { gamma } : {}) }, { axes: [...axes], beta: affine }) as tf.Tensor[];
-        const all = [...fwd, ...bwd];
-        hashes[`${kind} norm ${i} affine=${affine}`] = sha(all.map((t) => t.dataSync() as Float32Array));
-        tf.dispose([x, dy, ...(gamma ? [gamma] : []), ...(beta ? [beta] : []), ...all]);
+  for (const workersOnly of [false, true]) {
+    heapPoolTesting.workersOnly = workersOnly;
+    const tag = workersOnly ? " (workers only)" : "";
+    // conv gradients: a CycleGAN residual layer; a strided, padded one with an odd channel count;
+    // batch 2 with tap groups (maxChunkBytes: 3 taps a block)
+    const convs: { xs: S4; k: number; co: number; s: number; pad: "same" | "valid"; chunk?: number }[] = [
+      { xs: [1, 18, 18, 64], k: 3, co: 64, s: 1, pad: "valid" },
+      { xs: [1, 33, 31, 37], k: 3, co: 24, s: 2, pad: "same" },
+      { xs: [2, 20, 20, 32], k: 3, co: 16, s: 1, pad: "same", chunk: 3 * 4 * 2 * 400 * 32 },
+    ];
+    for (const [i, c] of convs.entries()) {
+      const x = randn(c.xs, 1 + i);
+      const wS: S4 = [c.k, c.k, c.xs[3], c.co];
+      const w = randn(wS, 11 + i);
+      const y = tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.s, c.pad);
+      const dy = randn(y.shape, 21 + i);
+      const opts = c.chunk ? { maxChunkBytes: c.chunk } : {};
+      hashes[`dx ${i}${tag}`] = viaCtx((ctx) => conv2DBackpropInputGemm(ctx, info(dy), info(w), { strides: c.s, pad: c.pad, inputShape: c.xs }, opts));
+      hashes[`dw ${i}${tag}`] = viaCtx((ctx) => conv2DBackpropFilterGemm(ctx, info(x), info(dy), { strides: c.s, pad: c.pad, filterShape: wS }, { ...opts, layout: "direct" }));
+      tf.dispose([x, w, y, dy]);
+    }
+    // norms: channel counts with a remainder of 4 (68), batch 2, a CycleGAN shape
+    const shapes: S4[] = [[2, 24, 24, 68], [1, 32, 32, 256]];
+    for (const [i, s] of shapes.entries()) {
+      for (const [axes, kind] of [[[1, 2], "instance"], [[0, 1, 2], "batch"]] as const) {
+        for (const affine of [true, false]) {
+          const x = tf.add(tf.mul(randn(s, 31 + i), 3), 0.5);
+          const gamma = affine ? randn([s[3]], 41 + i) : undefined;
+          const beta = affine ? randn([s[3]], 51 + i) : undefined;
+          const inputs = { x, ...(gamma ? { gamma } : {}), ...(beta ? { beta } : {}) };
+          const fwd = tf.engine().runKernel(NORM_FORWARD, inputs, { axes: [...axes], eps: 1e-5, stats: kind === "batch" }) as tf.Tensor[];
+          const xhat = affine ? fwd[1]! : fwd[0]!;
+          const rstd = fwd[affine ? 2 : 1]!;
+          const dy = randn(s, 61 + i);
+          const bwd = tf.engine().runKernel(NORM_BACKWARD, { dy, xhat, rstd, ...(gamma ? { gamma } : {}) }, { axes: [...axes], beta: affine }) as tf.Tensor[];
+          const all = [...fwd, ...bwd];
+          hashes[`${kind} norm ${i} affine=${affine}${tag}`] = sha(all.map((t) => t.dataSync() as Float32Array));
+          tf.dispose([x, dy, ...(gamma ? [gamma] : []), ...(beta ? [beta] : []), ...all]);
+        }
       }
     }
   }
+  heapPoolTesting.workersOnly = false;
   console.log(JSON.stringify({ threads: sel.threads, work: Object.fromEntries(KINDS.map((k) => [k, workerWork(k)])), hashes }));
 } else if (mode === "worker-error") {
   const wasm = (tf.backend() as unknown as { wasm: { wasmMemory: WebAssembly.Memory } }).wasm;
@@ -104,6 +112,7 @@ if (mode === "equal") {
   }
   x.dispose();
   // afterwards: a norm big enough to be split still runs on the worker
+  heapPoolTesting.workersOnly = true;
   const before = workerWork("normForward");
   const big = randn([1, 32, 32, 256], 1);
   const out = tf.engine().runKernel(NORM_FORWARD, { x: big }, { axes: [1, 2], eps: 1e-5, stats: false }) as tf.Tensor[];
