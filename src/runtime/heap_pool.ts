@@ -33,15 +33,15 @@ import type { HeapBuffers } from "./heap_worker.js";
  * µs, the time one thread takes for ~10k–30k elements of these loops; so a job is split from 128k
  * elements on (2 threads), into chunks of at least 32k. Measured on a CycleGAN iteration at 64² (2
  * threads): splitting from 64k elements on (the norms of the residual blocks, 65,536 elements) was
- * no faster — their worker share waited for a core held by XNNPACK's spinning pool thread.
+ * no faster — those norm kernels took longer on 2 threads than on 1.
  */
 export const MIN_HEAP_SHARE = 65_536;
 
 /**
- * A split job is cut into this many chunks per thread, claimed one at a time: on a machine where
- * XNNPACK's own pool threads (spinning after each kernel) or other processes hold cores, a worker
- * can run at half speed; with fixed equal shares the main thread then waited for it (~70 ms per
- * CycleGAN iteration at 64², in `finish`).
+ * A split job is cut into this many chunks per thread, claimed one at a time: where XNNPACK's own
+ * pool threads or other processes hold the cores, a worker runs slower than the main thread; with
+ * fixed equal shares the main thread then waited for it (~70 ms per CycleGAN iteration at 64², the
+ * CPU profile's time in `finish`).
  */
 const CHUNKS_PER_THREAD = 4;
 
