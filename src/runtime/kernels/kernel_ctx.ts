@@ -92,6 +92,12 @@ export class KernelCtx {
     );
   }
 
+  /**
+   * BatchMatMul. On wasm, the untransposed form is XNNPACK's fully-connected operator with `b` as its
+   * weights, and tfjs caches that operator on b's tensor id alone (not its shape) until b is freed:
+   * a buffer must not be `b` under two different 2-D shapes (reshapes share the id), or the second
+   * call runs the first call's operator and writes out of bounds.
+   */
   matMul(a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean): TensorInfo {
     return this.run("BatchMatMul", { a, b }, { transposeA, transposeB });
   }

@@ -56,7 +56,11 @@ export function conv2DBackpropInputGemm(
   const p = n * ho * wo;
   const taps = kh * kw;
   const group = Math.max(1, Math.min(taps, Math.floor((opts.maxChunkBytes ?? DEFAULT_COL_BYTES) / (4 * p * ci))));
-  const dyT = ctx.transpose(ctx.reshape(dy, [p, co]), [1, 0]); // [Co, P]
+  // dyᵀ [Co, P] is the GEMM's weights operand. tfjs caches XNNPACK's fully-connected operator on
+  // that operand's tensor id alone, not its shape, and the filter gradient uses dy itself as its
+  // weights operand, [P, Co]: dyᵀ must have its own buffer even where the transpose would only be
+  // a reshape (P = 1 or Co = 1), or one of them gets the other's operator and writes out of bounds.
+  const dyT = p === 1 || co === 1 ? copyInHeap(ctx, heap, dy, [co, p]) : ctx.transpose(ctx.reshape(dy, [p, co]), [1, 0]);
   const w2 = ctx.reshape(filter, [taps * ci, co]);
   const dxT = ctx.track(heap.makeOutput([ci, n, h, w], "float32"));
   heap.typedArrayFromHeap(dxT).fill(0);
@@ -72,4 +76,12 @@ export function conv2DBackpropInputGemm(
     if (wRows !== w2) ctx.free(wRows);
   }
   return ctx.transpose(dxT, [1, 2, 3, 0]);
+}
+
+/** A tracked copy of `x` with its own buffer, as `shape` (same size). */
+function copyInHeap(ctx: KernelCtx, heap: WasmHeapBackend, x: TensorInfo, shape: number[]): TensorInfo {
+  const out = ctx.track(heap.makeOutput(shape, "float32"));
+  // views after the allocation (heap growth detaches earlier ones)
+  heap.typedArrayFromHeap(out).set(heap.typedArrayFromHeap(x));
+  return out;
 }

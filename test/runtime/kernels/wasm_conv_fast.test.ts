@@ -228,6 +228,30 @@ describe.runIf(BACKENDS.includes("wasm"))("wasm conv gradients: filter cache and
     expectClose(prof[1]!, conv.map((v, i) => v + bias[i % 32]!), 1e-5, "FusedConv2D");
   });
 
+  // tfjs-backend-wasm caches XNNPACK's fully-connected operator on the weights operand's tensor id
+  // alone, not its shape: a dy of one pixel, used as [1, Co] by the filter gradient and — had its
+  // transpose been a reshape of the same buffer — as [Co, 1] by the input gradient, got the other's
+  // operator, which wrote out of bounds (DualGAN's innermost U-Net layer: NaN, then a corrupt heap)
+  it.each([
+    { xs: [1, 4, 4, 32] as Shape4, ws: [4, 4, 32, 64] as Shape4 },
+    { xs: [1, 5, 5, 32] as Shape4, ws: [5, 5, 32, 16] as Shape4 },
+  ])("dW and dx of a conv with a one-pixel output share no GEMM operator: x$xs W$ws", ({ xs, ws }) => {
+    const gg = convGeom(xs, ws, 1, "valid");
+    expect(gg.ho * gg.wo).toBe(1);
+    const xv = randn(prod(xs), 20);
+    const w = randn(prod(ws), 21, 0.5);
+    const r = randn(ws[3], 22);
+    const want = conv2dGradsRef(xv, w, r, gg);
+    for (let round = 0; round < 3; round++) {
+      const [dx, dw] = tf.tidy(() => {
+        const f = (x: tf.Tensor, k: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x as tf.Tensor4D, k as tf.Tensor4D, 1, "valid"), tf.tensor1d(Float32Array.from(r))));
+        return tf.grads(f)([t4(xv, xs), t4(w, ws)]).map((g) => Array.from(g.dataSync()));
+      });
+      expectClose(dx!, want.dx, 1e-4, `dx, round ${round}`);
+      expectClose(dw!, want.dw, 1e-4, `dW, round ${round}`);
+    }
+  });
+
   it("takes the forward GEMM only for few pixels and wide input channels", () => {
     expect(forwardViaGemm(49, 256, 512)).toBe(true);
     expect(forwardViaGemm(256, 256, 256)).toBe(true);
