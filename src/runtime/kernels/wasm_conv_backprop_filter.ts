@@ -23,7 +23,7 @@
 import type * as tf from "@tensorflow/tfjs";
 import { splitOnHeap } from "../heap_pool.js";
 import { nhwcConvInfo, type Conv2DBackpropFilterAttrs } from "./conv_backprop.js";
-import { im2colTapsTransposed, packConvGeom } from "./heap_loops.js";
+import { im2colTapsTransposed, packConvGeom, type ConvGeom } from "./heap_loops.js";
 import type { KernelCtx, TensorInfo } from "./kernel_ctx.js";
 
 /** The two wasm-backend methods used to fill a tensor in place (tfjs-backend-wasm BackendWasm). */
@@ -116,26 +116,13 @@ export function conv2DBackpropFilterGemm(
   return ctx.reshape(direct ? acc! : ctx.transpose(acc!, [1, 0]), [kh, kw, ci, co]);
 }
 
-interface Geom {
-  n: number;
-  h: number;
-  w: number;
-  ci: number;
-  ho: number;
-  wo: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  pt: number;
-  pl: number;
-}
 
 /**
  * col[q, (t − t0)·Ci + c] = xpad[n, i·sh + a, j·sw + b, c] for pixels p = p0 + q < p0 + pb and taps
  * t = a·kw + b in [t0, t0 + g).  x and col are views of the same wasm heap: the Ci-runs are moved
  * with copyWithin on the whole heap (a subarray per run was measurable garbage at 128²).
  */
-export function im2colTaps(xv: Float32Array, cv: Float32Array, G: Geom, t0: number, g: number, p0: number, pb: number): void {
+export function im2colTaps(xv: Float32Array, cv: Float32Array, G: ConvGeom, t0: number, g: number, p0: number, pb: number): void {
   const { h, w, ci, ho, wo, kw, sh, sw, pt, pl } = G;
   const heap = xv.buffer === cv.buffer ? new Float32Array(cv.buffer) : undefined;
   const xBase = xv.byteOffset >> 2;
