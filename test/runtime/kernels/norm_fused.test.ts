@@ -240,3 +240,21 @@ describe.runIf(FUSED_BACKENDS.length > 0).each(FUSED_BACKENDS)("fused normalisat
     expect(fused).toBeLessThanOrEqual(composite);
   });
 });
+
+// webgpu (the opt-in webgpu project) has no fused kernels: the tf-op composite runs there
+describe.runIf(BACKENDS.includes("webgpu"))("normalisation on webgpu", () => {
+  beforeAll(async () => {
+    await useBackend("webgpu");
+  });
+
+  it("keeps the composite: no fused kernel is registered, and instance norm matches the float64 reference", async () => {
+    expect(tf.getKernel(NORM_FORWARD, "webgpu")).toBeUndefined();
+    expect(tf.getKernel(NORM_BACKWARD, "webgpu")).toBeUndefined();
+    const s: Shape4 = [2, 5, 3, 7];
+    const x = randn(prod(s), 91, 2);
+    const xt = tf.tensor4d(Float32Array.from(x), s);
+    const y = instanceNorm(xt);
+    expectClose(await y.data(), normRef(x, s, "instance", 1e-5).y, 1e-4, "y");
+    tf.dispose([xt, y]);
+  });
+});
