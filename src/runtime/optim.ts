@@ -30,6 +30,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { IrOptimizer } from "../ir/schema.js";
+import { heapThreads } from "./heap_pool.js";
+import { requireWasmHeap, wasmHeap } from "./kernels/heap_backend.js";
 import { FLAT_RULES, type FlatJob, type FlatRule } from "./optim_flat.js";
 import { runFlatJobs } from "./optim_threads.js";
 
@@ -84,29 +86,13 @@ export const OPTIMIZER_RULES: Record<IrOptimizer["kind"], Rule> = {
   },
 };
 
-/** The wasm backend's in-heap buffers (tfjs-backend-wasm BackendWasm): read and write without copies. */
-interface HeapBackend {
-  makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
-}
-
-/** BackendWasm's Emscripten module: the heap (the threaded build exports it) and XNNPACK's thread count. */
-interface WasmModuleParts {
-  wasm?: { wasmMemory?: unknown; tfjs?: { getThreadsCount?: () => number } };
-}
-
 /**
  * The heap and thread count when the flat update can run on several threads: the wasm backend
  * is active, its heap is shared (the threaded build of ./wasm_threads.ts) and it has > 1 thread.
  * Asked per update (cheap), so that an optimizer outlives a change of backend.
  */
 function threadedHeap(): { memory: WebAssembly.Memory; threads: number } | undefined {
-  if (tf.getBackend() !== "wasm") return undefined;
-  const wasm = (tf.backend() as unknown as WasmModuleParts).wasm;
-  const memory = wasm?.wasmMemory;
-  if (!(memory instanceof WebAssembly.Memory) || !(memory.buffer instanceof SharedArrayBuffer)) return undefined;
-  const threads = wasm?.tfjs?.getThreadsCount?.() ?? 1;
-  return threads > 1 ? { memory, threads } : undefined;
+  return tf.getBackend() === "wasm" ? heapThreads(tf.backend()) : undefined;
 }
 
 /** Elements per batch of the threaded update (16 MB of new values): see Optimizer.applyThreaded. */
@@ -245,7 +231,7 @@ export class Optimizer {
   }
 
   private applyBatch(batch: { k: number; name: string; v: tf.Variable; g: tf.Tensor }[], lr: number, heap: { memory: WebAssembly.Memory; threads: number }, slots: SharedArrayBuffer): void {
-    const backend = tf.backend() as unknown as HeapBackend;
+    const backend = requireWasmHeap(tf.backend(), "threaded optimizer update");
     const outs = batch.map(({ v }) => backend.makeOutput([...v.shape], "float32"));
     // offsets only now: after the last allocation of the batch
     const at = (t: tf.TensorInfo): number => backend.typedArrayFromHeap(t).byteOffset / 4;
@@ -268,8 +254,8 @@ export class Optimizer {
   /** One parameter, flat path: one fused loop; the new value goes into a new buffer (a new weight version). */
   private applyFlat(k: number, v: tf.Variable, g: tf.Tensor, lr: number): void {
     const slots = this.flatSlotsFor(k);
-    const backend = tf.backend() as unknown as Partial<HeapBackend>;
-    if (backend.makeOutput != null && backend.typedArrayFromHeap != null && g.dtype === "float32") {
+    const backend = wasmHeap(tf.backend());
+    if (backend != null && g.dtype === "float32") {
       const outInfo = backend.makeOutput([...v.shape], "float32");
       // views after the allocation (growing the heap detaches earlier views)
       const pv = backend.typedArrayFromHeap(tensorInfo(v));

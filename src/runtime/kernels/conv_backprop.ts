@@ -32,6 +32,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { FilterCache } from "./filter_cache.js";
+import { wasmHeap } from "./heap_backend.js";
 import { KernelCtx, type TensorInfo } from "./kernel_ctx.js";
 
 type Pad = "valid" | "same" | number | tf.backend_util.ExplicitPadding;
@@ -254,24 +255,13 @@ function writePhaseFilter(w: ArrayLike<number>, out: Float32Array, kh: number, k
   }
 }
 
-/** The wasm backend's in-heap allocation and views (tfjs-backend-wasm BackendWasm). */
-interface HeapBackend {
-  makeOutput(shape: number[], dtype: "float32"): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array;
-}
-
-function heapBackend(b: tf.KernelBackend): HeapBackend | undefined {
-  const h = b as unknown as Partial<HeapBackend>;
-  return typeof h.makeOutput === "function" && typeof h.typedArrayFromHeap === "function" ? (h as HeapBackend) : undefined;
-}
-
 /**
  * A new (untracked) tensor of `shape` filled by `fill(weights, out)` from `filter`'s values.  On wasm
  * both sides are views of the heap (no read-back copy of the weight, no upload copy of the result, no
  * garbage: a readSync'ed 2.4 MB weight per call was a tenth of the iteration's GC time).
  */
 function rearranged(backend: tf.KernelBackend, filter: TensorInfo, shape: [number, number, number, number], fill: (w: Float32Array, out: Float32Array) => void): TensorInfo {
-  const heap = heapBackend(backend);
+  const heap = wasmHeap(backend);
   if (heap != null && filter.dtype === "float32") {
     const out = heap.makeOutput(shape, "float32");
     // views after the allocation: growing the heap detaches earlier ones
@@ -387,7 +377,7 @@ interface PhaseGrid {
  */
 function interleavePhases(ctx: KernelCtx, parts: TensorInfo[], g: PhaseGrid): TensorInfo {
   const { n, h, w, ci, sh, sw, mh, mw, offH, offW } = g;
-  const heap = heapBackend(ctx.backend);
+  const heap = wasmHeap(ctx.backend);
   if (heap == null) {
     const y = parts.length === 1 ? parts[0]! : ctx.run("Concat", parts as unknown as Record<string, TensorInfo>, { axis: 3 });
     const y6 = ctx.reshape(y, [n, mh, mw, sh, sw, ci]);

@@ -20,6 +20,7 @@
  * kernel's gradient (double backward, e.g. gradient penalties through reflection padding).
  */
 import * as tf from "@tensorflow/tfjs";
+import { requireWasmHeap } from "./heap_backend.js";
 
 export const MIRROR_PAD_GRAD = "GanccMirrorPadGrad";
 
@@ -123,17 +124,6 @@ function addRun(src: Float32Array, s: number, dst: Float32Array, d: number, n: n
   for (let i = 0; i < n; i++) dst[d + i] += src[s + i]!;
 }
 
-/** The two wasm-backend methods used to fill a tensor in place (tfjs-backend-wasm BackendWasm). */
-interface WasmHeapBackend {
-  makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
-}
-
-function isWasmHeapBackend(b: tf.KernelBackend): b is tf.KernelBackend & WasmHeapBackend {
-  const c = b as unknown as Partial<WasmHeapBackend>;
-  return typeof c.makeOutput === "function" && typeof c.typedArrayFromHeap === "function";
-}
-
 function attrsOf(args: Parameters<tf.KernelFunc>[0]): { dy: tf.TensorInfo } & MirrorPadGradAttrs {
   const { dy } = args.inputs as { dy: tf.TensorInfo };
   const { paddings, mode } = args.attrs as unknown as MirrorPadGradAttrs;
@@ -150,8 +140,7 @@ function attrsOf(args: Parameters<tf.KernelFunc>[0]): { dy: tf.TensorInfo } & Mi
 
 /** wasm: dx is allocated on the heap and filled there (no JS-side buffer, no upload). */
 export const wasmMirrorPadGrad: tf.KernelFunc = (args) => {
-  const backend = args.backend as tf.KernelBackend;
-  if (!isWasmHeapBackend(backend)) throw new Error(`${MIRROR_PAD_GRAD}: the backend has no wasm heap`);
+  const backend = requireWasmHeap(args.backend, MIRROR_PAD_GRAD);
   const { dy, paddings, mode } = attrsOf(args);
   const out = backend.makeOutput(mirrorPadGradShape(dy.shape, paddings), "float32");
   // Views after the allocation: growing the heap detaches earlier views.

@@ -19,6 +19,7 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import { splitOnHeap } from "../heap_pool.js";
+import { requireWasmHeap } from "./heap_backend.js";
 import {
   normBackward,
   normForward,
@@ -39,12 +40,6 @@ type ArrayRunner = (
   compute: (ins: Float32Array[], outs: Float32Array[]) => void,
 ) => TensorInfo[];
 
-/** The two wasm-backend methods used to fill a tensor in place (tfjs-backend-wasm BackendWasm). */
-interface WasmHeapBackend {
-  makeOutput(shape: number[], dtype: "float32"): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array;
-}
-
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 function checkFloat32(inputs: TensorInfo[]): void {
@@ -54,7 +49,7 @@ function checkFloat32(inputs: TensorInfo[]): void {
 
 const onWasmHeap: ArrayRunner = (backend, inputs, outShapes, compute) => {
   checkFloat32(inputs);
-  const b = backend as unknown as WasmHeapBackend;
+  const b = requireWasmHeap(backend, "fused norm kernel");
   const outs: TensorInfo[] = [];
   try {
     for (const s of outShapes) outs.push(b.makeOutput(s, "float32"));

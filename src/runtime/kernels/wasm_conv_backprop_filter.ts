@@ -23,19 +23,9 @@
 import type * as tf from "@tensorflow/tfjs";
 import { splitOnHeap } from "../heap_pool.js";
 import { nhwcConvInfo, type Conv2DBackpropFilterAttrs } from "./conv_backprop.js";
+import { requireWasmHeap } from "./heap_backend.js";
 import { im2colTapsTransposed, packConvGeom, type ConvGeom } from "./heap_loops.js";
 import type { KernelCtx, TensorInfo } from "./kernel_ctx.js";
-
-/** The two wasm-backend methods used to fill a tensor in place (tfjs-backend-wasm BackendWasm). */
-interface WasmHeapBackend {
-  makeOutput(shape: number[], dtype: "float32"): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array;
-}
-
-function isWasmHeapBackend(b: tf.KernelBackend): b is tf.KernelBackend & WasmHeapBackend {
-  const c = b as unknown as Partial<WasmHeapBackend>;
-  return typeof c.makeOutput === "function" && typeof c.typedArrayFromHeap === "function";
-}
 
 /** Default cap on one im2col block (bytes). */
 export const DEFAULT_CHUNK_BYTES = 32 * 2 ** 20;
@@ -63,8 +53,7 @@ export function conv2DBackpropFilterGemm(
   attrs: Conv2DBackpropFilterAttrs,
   opts: GemmOptions = {},
 ): TensorInfo {
-  const backend = ctx.backend;
-  if (!isWasmHeapBackend(backend)) throw new Error(`conv2DBackpropFilterGemm: backend '${ctx.backendName}' has no wasm heap`);
+  const backend = requireWasmHeap(ctx.backend, "conv2DBackpropFilterGemm");
   const info = nhwcConvInfo(x.shape as [number, number, number, number], attrs.filterShape, attrs);
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outChannels: co } = info;
   const { outHeight: ho, outWidth: wo, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;

@@ -23,13 +23,9 @@
  */
 import { splitOnHeap } from "../heap_pool.js";
 import { nhwcConvInfo, type Conv2DBackpropInputAttrs } from "./conv_backprop.js";
+import { requireWasmHeap, type WasmHeapBackend } from "./heap_backend.js";
 import { col2imAdd, type ConvGeom, packConvGeom } from "./heap_loops.js";
 import type { KernelCtx, TensorInfo } from "./kernel_ctx.js";
-
-interface WasmHeapBackend {
-  makeOutput(shape: number[], dtype: "float32"): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array;
-}
 
 /** Default cap on one dxcolᵀ block (bytes). */
 export const DEFAULT_COL_BYTES = 32 * 2 ** 20;
@@ -41,11 +37,7 @@ export function conv2DBackpropInputGemm(
   attrs: Conv2DBackpropInputAttrs,
   opts: { maxChunkBytes?: number } = {},
 ): TensorInfo {
-  const backend = ctx.backend as unknown as Partial<WasmHeapBackend>;
-  if (typeof backend.makeOutput !== "function" || typeof backend.typedArrayFromHeap !== "function") {
-    throw new Error(`conv2DBackpropInputGemm: backend '${ctx.backendName}' has no wasm heap`);
-  }
-  const heap = backend as WasmHeapBackend;
+  const heap = requireWasmHeap(ctx.backend, "conv2DBackpropInputGemm");
   const [kh, kw, ci, co] = filter.shape as [number, number, number, number];
   const info = nhwcConvInfo(attrs.inputShape, [kh, kw, ci, co], attrs);
   const { batchSize: n, inHeight: h, inWidth: w, outHeight: ho, outWidth: wo, strideHeight: sh, strideWidth: sw } = info;

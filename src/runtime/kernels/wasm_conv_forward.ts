@@ -14,13 +14,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { nhwcConvInfo } from "./conv_backprop.js";
+import { requireWasmHeap } from "./heap_backend.js";
 import type { KernelCtx, TensorInfo } from "./kernel_ctx.js";
 import { im2colTaps } from "./wasm_conv_backprop_filter.js";
-
-interface WasmHeapBackend {
-  makeOutput(shape: number[], dtype: "float32"): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array;
-}
 
 export interface ConvForwardAttrs {
   strides: number | [number, number];
@@ -31,11 +27,7 @@ export interface ConvForwardAttrs {
 
 /** y = conv2d(x, W) + bias as a GEMM (see the module comment); NHWC, dilation 1. */
 export function conv2DForwardGemm(ctx: KernelCtx, x: TensorInfo, filter: TensorInfo, bias: TensorInfo | undefined, attrs: ConvForwardAttrs): TensorInfo {
-  const backend = ctx.backend as unknown as Partial<WasmHeapBackend>;
-  if (typeof backend.makeOutput !== "function" || typeof backend.typedArrayFromHeap !== "function") {
-    throw new Error(`conv2DForwardGemm: backend '${ctx.backendName}' has no wasm heap`);
-  }
-  const heap = backend as WasmHeapBackend;
+  const heap = requireWasmHeap(ctx.backend, "conv2DForwardGemm");
   const info = nhwcConvInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], attrs);
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outChannels: co, outHeight: ho, outWidth: wo } = info;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;

@@ -1,0 +1,25 @@
+/**
+ * The two methods of tfjs-backend-wasm's BackendWasm that gancc's kernels and the flat optimizer use
+ * to fill a tensor in place in the wasm heap (no JS-side buffer, no upload): `makeOutput` allocates a
+ * tensor's buffer in the heap, `typedArrayFromHeap` is a view of it. A view must be taken after the
+ * last allocation it coexists with: growing the heap detaches earlier views.
+ */
+import type * as tf from "@tensorflow/tfjs";
+
+export interface WasmHeapBackend {
+  makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+}
+
+/** `backend` as a WasmHeapBackend, or undefined for a backend without a wasm heap (cpu, webgpu, tensorflow). */
+export function wasmHeap(backend: unknown): WasmHeapBackend | undefined {
+  const b = backend as Partial<WasmHeapBackend> | undefined;
+  return typeof b?.makeOutput === "function" && typeof b.typedArrayFromHeap === "function" ? (b as WasmHeapBackend) : undefined;
+}
+
+/** `backend` as a WasmHeapBackend; an internal error naming `who` where it has no wasm heap (only wasm kernels call this). */
+export function requireWasmHeap(backend: unknown, who: string): WasmHeapBackend {
+  const heap = wasmHeap(backend);
+  if (heap == null) throw new Error(`internal: ${who}: the backend has no wasm heap`);
+  return heap;
+}
