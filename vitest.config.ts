@@ -45,7 +45,7 @@ function webgpuEnv(): { env: Record<string, string> } | { skip: string } {
   return { env: { ...env, GANCC_TEST_BACKENDS: "webgpu" } };
 }
 
-const shared = { testTimeout: 120_000, hookTimeout: 120_000, pool: "forks" as const };
+const shared = { testTimeout: 120_000, hookTimeout: 120_000, pool: "forks" as const, globalSetup: ["test/global_setup.ts"] };
 const webgpu = webgpuEnv();
 if ("skip" in webgpu) {
   // CI sets GANCC_REQUIRE_WEBGPU=1 so that a broken setup fails instead of skipping

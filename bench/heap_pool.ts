@@ -9,8 +9,10 @@
  * In ONE process (the threaded module with THREADS threads), interleaved, on buffers preallocated
  * in the heap; median ms per call: "1 thread" calls the loop directly (as the kernels do on one
  * thread), "N threads" splits it with splitOnHeap (as the kernels do on the threaded build).
- * Timings on a shared machine are noisy: compare the columns of one run.
+ * Timings on a shared machine are noisy: compare the columns of one run. The loops are the JS ones
+ * (GANCC_HEAP_SIMD=0, also in the workers): the SIMD ones are not split (bench/heap_simd.ts).
  */
+process.env.GANCC_HEAP_SIMD = "0";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../src/runtime/backend.js";
 import { type HeapKind } from "../src/runtime/heap_kinds.js";

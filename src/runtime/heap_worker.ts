@@ -17,6 +17,7 @@
 import { type MessagePort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import { HEAP_KIND_NAMES, HEAP_KINDS, type HeapKindFn } from "./heap_kinds.js";
 import { claimChunks, CTL } from "./heap_pool_ctl.js";
+import { attachHeapSimd } from "./kernels/heap_simd.js";
 
 /** What the main thread posts when a job's buffers change. */
 export interface HeapBuffers {
@@ -43,6 +44,8 @@ function takeBuffers(want: number): void {
     }
     ({ gen, memory, aux } = m);
     args = new Float64Array(m.args);
+    // the loops in WebAssembly SIMD on this heap, as on the main thread (else they run in JS)
+    attachHeapSimd(m.memory);
   }
 }
 

@@ -8,7 +8,7 @@
  *     fused norm kernels (forward and backward, instance and batch, affine and not) on shapes big
  *     enough to be split, each once as the pool runs it (chunks claimed by the main thread and the worker,
  *     whoever is free) and once with the workers taking every chunk (heapPoolTesting.workersOnly, so
- *     that a worker certainly did some); { threads, work: { kind: elements done by workers },
+ *     that a worker certainly did some); { threads, simd: heapSimdStatus(), work: { kind: elements done by workers },
  *     hashes: { case: SHA-256 } }
  *   node --import tsx test/runtime/heap_pool_child.ts worker-error 2
  *     a col2im job whose worker share lies outside the heap; { error, afterwards } (afterwards: a
@@ -19,6 +19,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { HeapKind } from "../../src/runtime/heap_kinds.js";
 import { heapPoolTesting, heapWorkerWork, runShares } from "../../src/runtime/heap_pool.js";
 import { packConvGeom } from "../../src/runtime/kernels/heap_loops.js";
+import { heapSimdStatus } from "../../src/runtime/kernels/heap_simd.js";
 import { KernelCtx } from "../../src/runtime/kernels/kernel_ctx.js";
 import { NORM_BACKWARD, NORM_FORWARD } from "../../src/runtime/kernels/norm_fused.js";
 import { conv2DBackpropFilterGemm } from "../../src/runtime/kernels/wasm_conv_backprop_filter.js";
@@ -94,7 +95,7 @@ if (mode === "equal") {
     }
   }
   heapPoolTesting.workersOnly = false;
-  console.log(JSON.stringify({ threads: sel.threads, work: Object.fromEntries(KINDS.map((k) => [k, workerWork(k)])), hashes }));
+  console.log(JSON.stringify({ threads: sel.threads, simd: heapSimdStatus(), work: Object.fromEntries(KINDS.map((k) => [k, workerWork(k)])), hashes }));
 } else if (mode === "worker-error") {
   const wasm = (tf.backend() as unknown as { wasm: { wasmMemory: WebAssembly.Memory } }).wasm;
   const heapLength = wasm.wasmMemory.buffer.byteLength / 4;

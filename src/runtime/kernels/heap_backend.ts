@@ -5,6 +5,7 @@
  * last allocation it coexists with: growing the heap detaches earlier views.
  */
 import type * as tf from "@tensorflow/tfjs";
+import { attachHeapSimd, backendMemory } from "./heap_simd.js";
 
 export interface WasmHeapBackend {
   makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
@@ -17,9 +18,21 @@ export function wasmHeap(backend: unknown): WasmHeapBackend | undefined {
   return typeof b?.makeOutput === "function" && typeof b.typedArrayFromHeap === "function" ? (b as WasmHeapBackend) : undefined;
 }
 
-/** `backend` as a WasmHeapBackend; an internal error naming `who` where it has no wasm heap (only wasm kernels call this). */
+/** Backends whose heap has had the SIMD loops attached (or could not: once is enough). */
+const simdTried = new WeakSet<object>();
+
+/**
+ * `backend` as a WasmHeapBackend; an internal error naming `who` where it has no wasm heap (only
+ * wasm kernels call this). The first call for a backend attaches the SIMD heap loops to its heap
+ * (./heap_simd.ts).
+ */
 export function requireWasmHeap(backend: unknown, who: string): WasmHeapBackend {
   const heap = wasmHeap(backend);
   if (heap == null) throw new Error(`internal: ${who}: the backend has no wasm heap`);
+  if (!simdTried.has(heap)) {
+    simdTried.add(heap);
+    const memory = backendMemory(backend);
+    if (memory !== undefined) attachHeapSimd(memory);
+  }
   return heap;
 }

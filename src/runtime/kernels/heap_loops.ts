@@ -7,7 +7,11 @@
  * use none of it. Each loop takes the part of its work one thread owns — input channels of the
  * col2im, rows of the im2col — and those parts write disjoint elements in the order one thread
  * would, so any split gives the single-thread bits.
+ *
+ * Each loop runs in WebAssembly SIMD (./heap_simd.wat, the same operations in the same order) when
+ * its arrays are views of a heap the module is attached to (./heap_simd.ts), else in JS here.
  */
+import { heapSimdFor } from "./heap_simd.js";
 
 /** A convolution's geometry in the loops' terms (NHWC input n×h×w×ci, output ho×wo, kernel columns kw). */
 export interface ConvGeom {
@@ -43,6 +47,18 @@ export function unpackConvGeom(a: ArrayLike<number>, at: number): ConvGeom {
 export function col2imAdd(col: Float32Array, dxT: Float32Array, G: ConvGeom, t0: number, g: number, c0 = 0, c1 = G.ci): void {
   const { n, h, w, ci, ho, wo, kw, sh, sw, pt, pl } = G;
   const rowLen = n * ho * wo;
+  const simd = col.buffer === dxT.buffer ? heapSimdFor(col.buffer) : undefined;
+  if (simd !== undefined) {
+    for (let t = t0; t < t0 + g; t++) {
+      const a = (t / kw) | 0;
+      const b = t - a * kw;
+      const j0 = Math.max(0, Math.ceil((pl - b) / sw));
+      const j1 = Math.min(wo - 1, Math.floor((w - 1 + pl - b) / sw));
+      if (j1 < j0) continue;
+      simd.col2imTap(col.byteOffset >> 2, dxT.byteOffset >> 2, n, h, w, ho, wo, sh, sw, a - pt, j0 * sw - pl + b, j0, j1 - j0 + 1, c0, c1, ((t - t0) * ci + c0) * rowLen);
+    }
+    return;
+  }
   for (let t = t0; t < t0 + g; t++) {
     const a = (t / kw) | 0;
     const b = t - a * kw;
@@ -72,6 +88,20 @@ export function col2imAdd(col: Float32Array, dxT: Float32Array, G: ConvGeom, t0:
  */
 export function im2colTapsTransposed(xt: Float32Array, cv: Float32Array, G: ConvGeom, t0: number, g: number, r0 = 0, r1 = g * G.ci): void {
   const { n, h, w, ci, ho, wo, kw, sh, sw, pt, pl } = G;
+  const simd = xt.buffer === cv.buffer ? heapSimdFor(xt.buffer) : undefined;
+  if (simd !== undefined) {
+    // per tap, its channels within the rows [r0, r1)
+    for (let t = t0 + ((r0 / ci) | 0); t < t0 + g && (t - t0) * ci < r1; t++) {
+      const a = (t / kw) | 0;
+      const b = t - a * kw;
+      const j0 = Math.max(0, Math.ceil((pl - b) / sw));
+      const j1 = Math.min(wo - 1, Math.floor((w - 1 + pl - b) / sw));
+      const c0 = Math.max(0, r0 - (t - t0) * ci);
+      const c1 = Math.min(ci, r1 - (t - t0) * ci);
+      simd.im2colTTap(xt.byteOffset >> 2, cv.byteOffset >> 2, n, h, w, ho, wo, sh, sw, a - pt, j0 * sw - pl + b, j0, Math.max(0, j1 - j0 + 1), c0, c1, ((t - t0) * ci + c0) * n * ho * wo);
+    }
+    return;
+  }
   for (let r = r0; r < r1; r++) {
     const t = t0 + ((r / ci) | 0);
     const c = r - (t - t0) * ci;
@@ -94,6 +124,46 @@ export function im2colTapsTransposed(xt: Float32Array, cv: Float32Array, G: Conv
         for (let j = j0; j <= j1; j++, s += sw) cv[d + j] = xt[s]!;
         for (let j = j1 + 1; j < wo; j++) cv[d + j] = 0;
       }
+    }
+  }
+}
+
+/**
+ * col[q, (t − t0)·Ci + c] = xpad[n, i·sh + a, j·sw + b, c] for pixels p = p0 + q < p0 + pb and taps
+ * t = a·kw + b in [t0, t0 + g).  x and col are views of the same wasm heap: the Ci-runs are moved
+ * with copyWithin on the whole heap (a subarray per run was measurable garbage at 128²).
+ */
+export function im2colTaps(xv: Float32Array, cv: Float32Array, G: ConvGeom, t0: number, g: number, p0: number, pb: number): void {
+  const { h, w, ci, ho, wo, kw, sh, sw, pt, pl } = G;
+  const simd = xv.buffer === cv.buffer ? heapSimdFor(xv.buffer) : undefined;
+  if (simd !== undefined) {
+    simd.im2colTaps(xv.byteOffset >> 2, cv.byteOffset >> 2, h, w, ci, ho, wo, kw, sh, sw, pt, pl, t0, g, p0, pb);
+    return;
+  }
+  const heap = xv.buffer === cv.buffer ? new Float32Array(cv.buffer) : undefined;
+  const xBase = xv.byteOffset >> 2;
+  const cBase = cv.byteOffset >> 2;
+  const row = g * ci;
+  let dst = 0;
+  for (let p = p0; p < p0 + pb; p++, dst += row) {
+    const b0 = (p / (ho * wo)) | 0;
+    const rem = p - b0 * ho * wo;
+    const i = (rem / wo) | 0;
+    const j = rem - i * wo;
+    const xn = b0 * h * w * ci;
+    for (let t = t0; t < t0 + g; t++) {
+      const a = (t / kw) | 0;
+      const b = t - a * kw;
+      const hx = i * sh - pt + a;
+      const wx = j * sw - pl + b;
+      const d = dst + (t - t0) * ci;
+      if (hx < 0 || hx >= h || wx < 0 || wx >= w) {
+        cv.fill(0, d, d + ci);
+        continue;
+      }
+      const src = xn + (hx * w + wx) * ci;
+      if (heap != null && ci >= 16) heap.copyWithin(cBase + d, xBase + src, xBase + src + ci);
+      else for (let c = 0; c < ci; c++) cv[d + c] = xv[src + c]!;
     }
   }
 }

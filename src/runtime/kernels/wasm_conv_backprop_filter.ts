@@ -4,7 +4,7 @@
  *   dW[r, co] = Σ_p xcolᵀ[r, p] · dy[p, co],   r = (a, b, ci),  p = (n, i, j)
  *
  * By default dW = xcolᵀ · dy ("direct"): xcolᵀ [R, P] (one row per tap and input channel, the
- * pixels along it) is written by JS straight into the wasm heap from x in planar layout [Ci, N, H, W]
+ * pixels along it) is written straight into the wasm heap (by the SIMD heap loops, ./heap_simd.ts, else in JS) from x in planar layout [Ci, N, H, W]
  * (one backend Transpose), so each row is whole runs of input rows; and the product runs in the
  * backend's `BatchMatMul`, whose untransposed form is XNNPACK's fully-connected operator (≈ the
  * forward conv's GFLOP/s; the transposed forms run a plain loop at ~2 GFLOP/s).  The operator packs
@@ -24,7 +24,8 @@ import type * as tf from "@tensorflow/tfjs";
 import { splitOnHeap } from "../heap_pool.js";
 import { nhwcConvInfo, type Conv2DBackpropFilterAttrs } from "./conv_backprop.js";
 import { requireWasmHeap } from "./heap_backend.js";
-import { im2colTapsTransposed, packConvGeom, type ConvGeom } from "./heap_loops.js";
+import { im2colTaps, im2colTapsTransposed, packConvGeom } from "./heap_loops.js";
+import { heapSimdFor } from "./heap_simd.js";
 import type { KernelCtx, TensorInfo } from "./kernel_ctx.js";
 
 /** Default cap on one im2col block (bytes). */
@@ -84,8 +85,10 @@ export function conv2DBackpropFilterGemm(
       const xv = backend.typedArrayFromHeap(xPlanar);
       const cv = backend.typedArrayFromHeap(col);
       if (!direct) im2colTaps(xv, cv, geom, t0, g, p0, pb);
-      // direct: rows split among the heap worker threads on the threaded build (../heap_pool.ts)
-      else if (!splitOnHeap(backend, "im2colT", [xv.byteOffset / 4, cv.byteOffset / 4, ...packConvGeom(geom), t0, g], g * ci, g * ci * p)) {
+      // direct: in WebAssembly SIMD on this thread (./heap_simd.ts; splitting it was slower, as for the
+      // col2im of wasm_conv_backprop_input.ts), else in JS split among the heap worker threads on the
+      // threaded build (../heap_pool.ts)
+      else if (heapSimdFor(xv.buffer) !== undefined || !splitOnHeap(backend, "im2colT", [xv.byteOffset / 4, cv.byteOffset / 4, ...packConvGeom(geom), t0, g], g * ci, g * ci * p)) {
         im2colTapsTransposed(xv, cv, geom, t0, g);
       }
       blocks.push(direct ? ctx.matMul(col, dy2, false, false) : ctx.matMul(dyBlock, col, false, false)); // [g·Ci, Co] | [Co, g·Ci]
@@ -103,40 +106,4 @@ export function conv2DBackpropFilterGemm(
     }
   }
   return ctx.reshape(direct ? acc! : ctx.transpose(acc!, [1, 0]), [kh, kw, ci, co]);
-}
-
-
-/**
- * col[q, (t − t0)·Ci + c] = xpad[n, i·sh + a, j·sw + b, c] for pixels p = p0 + q < p0 + pb and taps
- * t = a·kw + b in [t0, t0 + g).  x and col are views of the same wasm heap: the Ci-runs are moved
- * with copyWithin on the whole heap (a subarray per run was measurable garbage at 128²).
- */
-export function im2colTaps(xv: Float32Array, cv: Float32Array, G: ConvGeom, t0: number, g: number, p0: number, pb: number): void {
-  const { h, w, ci, ho, wo, kw, sh, sw, pt, pl } = G;
-  const heap = xv.buffer === cv.buffer ? new Float32Array(cv.buffer) : undefined;
-  const xBase = xv.byteOffset >> 2;
-  const cBase = cv.byteOffset >> 2;
-  const row = g * ci;
-  let dst = 0;
-  for (let p = p0; p < p0 + pb; p++, dst += row) {
-    const b0 = (p / (ho * wo)) | 0;
-    const rem = p - b0 * ho * wo;
-    const i = (rem / wo) | 0;
-    const j = rem - i * wo;
-    const xn = b0 * h * w * ci;
-    for (let t = t0; t < t0 + g; t++) {
-      const a = (t / kw) | 0;
-      const b = t - a * kw;
-      const hx = i * sh - pt + a;
-      const wx = j * sw - pl + b;
-      const d = dst + (t - t0) * ci;
-      if (hx < 0 || hx >= h || wx < 0 || wx >= w) {
-        cv.fill(0, d, d + ci);
-        continue;
-      }
-      const src = xn + (hx * w + wx) * ci;
-      if (heap != null && ci >= 16) heap.copyWithin(cBase + d, xBase + src, xBase + src + ci);
-      else for (let c = 0; c < ci; c++) cv[d + c] = xv[src + c]!;
-    }
-  }
 }

@@ -11,20 +11,24 @@
  * many weights (the 512-channel discriminator layer: 2.1 M weights, 49 pixels).  Here the weight
  * is the GEMM's left operand as it is ([kh·kw·Ci, Co], a reshape), which XNNPACK's fully-connected
  * operator reads without packing; the packed operand is dyᵀ (P × Co, small).  The price is the col2im,
- * a JS scatter-add of R·P values (on every thread of the threaded build, else on one): so this route
+ * a scatter-add of R·P values: so this route
  * is taken only where it was measured faster (register.ts, `inputGradViaGemm`).
  *
  * The col2im accumulates into dx in planar layout [Ci, N, H, W] (each row of dxcolᵀ is then runs along
  * an input row), and one backend Transpose gives NHWC.  dxcolᵀ is built for a group of taps at a time
- * (rows of W are tap-major), so its size stays under `maxChunkBytes`.  On the threaded wasm build the
- * col2im is split over input channels among the heap worker threads (../heap_pool.ts; the loop lives in
+ * (rows of W are tap-major), so its size stays under `maxChunkBytes`.  The col2im runs in WebAssembly
+ * SIMD on the calling thread (./heap_simd.ts); where that module is missing, it runs in JS, split over
+ * input channels among the heap worker threads on the threaded build (../heap_pool.ts; the loop lives in
  * ./heap_loops.ts so that they can load it): each channel's plane is written by one thread, in the
- * single-thread order.
+ * single-thread order.  Splitting the SIMD loop was slower (res-block input gradient at 64², 2 threads:
+ * 4.1 ms a call on one thread, 4.4 ms split; bench/heap_simd.ts): the worker shares the 2 cores with
+ * XNNPACK's pool thread, which spins between GEMMs.
  */
 import { splitOnHeap } from "../heap_pool.js";
 import { nhwcConvInfo, type Conv2DBackpropInputAttrs } from "./conv_backprop.js";
 import { requireWasmHeap, type WasmHeapBackend } from "./heap_backend.js";
 import { col2imAdd, type ConvGeom, packConvGeom } from "./heap_loops.js";
+import { heapSimdFor } from "./heap_simd.js";
 import type { KernelCtx, TensorInfo } from "./kernel_ctx.js";
 
 /** Default cap on one dxcolᵀ block (bytes). */
@@ -63,7 +67,8 @@ export function conv2DBackpropInputGemm(
     // views after the allocations (heap growth detaches earlier ones)
     const [colV, dxV] = [heap.typedArrayFromHeap(col), heap.typedArrayFromHeap(dxT)];
     const args = [colV.byteOffset / 4, dxV.byteOffset / 4, ...packConvGeom(geom), t0, g];
-    if (!splitOnHeap(ctx.backend, "col2im", args, ci, g * ci * p)) col2imAdd(colV, dxV, geom, t0, g);
+    // in WebAssembly SIMD (./heap_simd.ts) on this thread alone, else split among the heap threads
+    if (heapSimdFor(colV.buffer) !== undefined || !splitOnHeap(ctx.backend, "col2im", args, ci, g * ci * p)) col2imAdd(colV, dxV, geom, t0, g);
     ctx.free(col);
     if (wRows !== w2) ctx.free(wRows);
   }

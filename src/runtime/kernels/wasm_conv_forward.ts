@@ -8,15 +8,15 @@
  * W [kh, kw, Ci, Co] is the GEMM's weights operand as it is (a reshape to [R, Co]): XNNPACK packs it
  * once per weight version and keeps the packed copy for the version's other forwards (tfjs caches the
  * operator on the weight's id), without the filter transpose tfjs does before creating a convolution
- * operator.  xcol [P, R] is written by JS into the heap, one contiguous Ci-run per pixel and tap
- * (wasm_conv_backprop_filter.ts `im2colTaps`).  Only the linear activation (with or without bias) is
+ * operator.  xcol [P, R] is written into the heap (by the SIMD heap loops, ./heap_simd.ts, else in JS), one contiguous Ci-run per pixel and tap
+ * (./heap_loops.ts `im2colTaps`).  Only the linear activation (with or without bias) is
  * handled here; anything else goes to the stock kernel.
  */
 import * as tf from "@tensorflow/tfjs";
 import { nhwcConvInfo } from "./conv_backprop.js";
 import { requireWasmHeap } from "./heap_backend.js";
 import type { KernelCtx, TensorInfo } from "./kernel_ctx.js";
-import { im2colTaps } from "./wasm_conv_backprop_filter.js";
+import { im2colTaps } from "./heap_loops.js";
 
 export interface ConvForwardAttrs {
   strides: number | [number, number];

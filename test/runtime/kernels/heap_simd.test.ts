@@ -1,0 +1,125 @@
+/**
+ * The heap loops in WebAssembly SIMD (src/runtime/kernels/heap_simd.wat) against their JS twins in
+ * heap_loops.ts: the same bits, element for element, on geometries with strides, padding, batches,
+ * odd channel counts and partial ranges (what a split share or a tap group asks for); and the
+ * module is really in use on the wasm backend here (else the conv kernels of every other test would
+ * be testing the JS loops only). The shared-memory build (threads) is compared in heap_pool.test.ts.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { requireWasmHeap } from "../../../src/runtime/kernels/heap_backend.js";
+import { col2imAdd, type ConvGeom, im2colTaps, im2colTapsTransposed } from "../../../src/runtime/kernels/heap_loops.js";
+import { heapSimdFor, heapSimdStatus, heapSimdTesting } from "../../../src/runtime/kernels/heap_simd.js";
+import { BACKENDS, useBackend } from "./setup.js";
+
+interface Case {
+  name: string;
+  n: number;
+  h: number;
+  w: number;
+  ci: number;
+  k: number;
+  s: number;
+  p: number;
+}
+const CASES: Case[] = [
+  { name: "residual conv (18² valid, 64 channels)", n: 1, h: 18, w: 18, ci: 64, k: 3, s: 1, p: 0 },
+  { name: "strided, padded, 37 channels, 33×31", n: 1, h: 33, w: 31, ci: 37, k: 3, s: 2, p: 1 },
+  { name: "batch 2, 7×7 kernel, 5 channels", n: 2, h: 12, w: 10, ci: 5, k: 7, s: 1, p: 3 },
+  { name: "PatchGAN 4×4 stride 2, RGB", n: 1, h: 16, w: 16, ci: 3, k: 4, s: 2, p: 1 },
+  { name: "1×1 kernel, one channel, stride 2", n: 1, h: 9, w: 7, ci: 1, k: 1, s: 2, p: 0 },
+];
+
+const geomOf = (c: Case): ConvGeom => ({
+  n: c.n, h: c.h, w: c.w, ci: c.ci, kw: c.k, sh: c.s, sw: c.s, pt: c.p, pl: c.p,
+  ho: Math.floor((c.h + 2 * c.p - c.k) / c.s) + 1,
+  wo: Math.floor((c.w + 2 * c.p - c.k) / c.s) + 1,
+});
+
+describe.runIf(BACKENDS.includes("wasm"))("heap loops in WebAssembly SIMD", () => {
+  let heap: ReturnType<typeof requireWasmHeap>;
+  const live: tf.Tensor[] = [];
+  /** A tensor in the wasm heap holding `fill(i)` and its view (taken after all allocations: see `views`). */
+  const alloc = (len: number, fill: (i: number) => number): tf.Tensor => {
+    const t = tf.tensor1d(Float32Array.from({ length: len }, (_, i) => fill(i)));
+    live.push(t);
+    return t;
+  };
+  const view = (t: tf.Tensor): Float32Array => heap.typedArrayFromHeap({ dataId: t.dataId, shape: t.shape, dtype: "float32" });
+  const bits = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const rand = (seed: number) => (i: number) => Math.sin(seed * 1000 + i * 12.9898) * 43758.5453 % 1;
+  /** runs `f` once with the SIMD loops and once with the JS ones (into separate outputs) */
+  const both = (simd: () => void, js: () => void) => {
+    simd();
+    heapSimdTesting.disabled = true;
+    try {
+      js();
+    } finally {
+      heapSimdTesting.disabled = false;
+    }
+  };
+
+  beforeAll(async () => {
+    await useBackend("wasm");
+    heap = requireWasmHeap(tf.backend(), "heap_simd.test");
+    return () => tf.dispose(live);
+  });
+
+  it("is attached to the wasm backend's heap", () => {
+    expect(heapSimdStatus()).toBe("wasm SIMD");
+    const t = alloc(8, () => 0);
+    expect(heapSimdFor(view(t).buffer)).toBeDefined();
+    expect(heapSimdFor(new Float32Array(8).buffer), "a JS array is not in the heap").toBeUndefined();
+  });
+
+  it.each(CASES)("col2im: the JS loop's bits — $name", (c) => {
+    const G = geomOf(c);
+    const P = G.n * G.ho * G.wo;
+    const taps = c.k * c.k;
+    // all taps and channels; then a tap group and a channel range (a split share)
+    for (const [t0, g, c0, c1] of [[0, taps, 0, c.ci], [Math.min(1, taps - 1), Math.max(1, taps - 2), Math.min(1, c.ci - 1), c.ci]]) {
+      const col = alloc(g * c.ci * P, rand(1));
+      const dxA = alloc(c.ci * G.n * G.h * G.w, rand(2));
+      const dxB = alloc(c.ci * G.n * G.h * G.w, rand(2));
+      both(() => col2imAdd(view(col), view(dxA), G, t0, g, c0, c1), () => col2imAdd(view(col), view(dxB), G, t0, g, c0, c1));
+      expect(bits(view(dxA))).toEqual(bits(view(dxB)));
+      expect(Array.from(view(dxA)), "it did add something").not.toEqual(Array.from(view(alloc(c.ci * G.n * G.h * G.w, rand(2)))));
+    }
+  });
+
+  it.each(CASES)("transposed im2col: the JS loop's bits, every element written — $name", (c) => {
+    const G = geomOf(c);
+    const P = G.n * G.ho * G.wo;
+    const taps = c.k * c.k;
+    const xt = alloc(c.ci * G.n * G.h * G.w, rand(3));
+    for (const [t0, g, r0, r1] of [[0, taps, 0, taps * c.ci], [Math.min(1, taps - 1), Math.max(1, taps - 2), 1, Math.max(2, Math.max(1, taps - 2) * c.ci - 1)]]) {
+      // different garbage in the two outputs: an element neither loop writes would differ
+      const a = alloc(g * c.ci * P, () => 1e30);
+      const b = alloc(g * c.ci * P, () => -7);
+      both(() => im2colTapsTransposed(view(xt), view(a), G, t0, g, r0, r1), () => im2colTapsTransposed(view(xt), view(b), G, t0, g, r0, r1));
+      const [va, vb] = [view(a), view(b)];
+      // rows outside [r0, r1) are left alone by both
+      for (let i = 0; i < va.length; i++) {
+        const r = Math.floor(i / P);
+        if (r < r0 || r >= r1) {
+          va[i] = 0;
+          vb[i] = 0;
+        }
+      }
+      expect(bits(va)).toEqual(bits(vb));
+    }
+  });
+
+  it.each(CASES)("im2col: the JS loop's bits, every element written — $name", (c) => {
+    const G = geomOf(c);
+    const P = G.n * G.ho * G.wo;
+    const taps = c.k * c.k;
+    const x = alloc(G.n * G.h * G.w * c.ci, rand(4));
+    for (const [t0, g, p0, pb] of [[0, taps, 0, P], [Math.min(1, taps - 1), Math.max(1, taps - 2), Math.min(3, P - 1), Math.max(1, P - 4)]]) {
+      const a = alloc(pb * g * c.ci, () => 1e30);
+      const b = alloc(pb * g * c.ci, () => -7);
+      both(() => im2colTaps(view(x), view(a), G, t0, g, p0, pb), () => im2colTaps(view(x), view(b), G, t0, g, p0, pb));
+      expect(bits(view(a))).toEqual(bits(view(b)));
+    }
+  });
+});
