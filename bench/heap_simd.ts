@@ -5,7 +5,8 @@
  *   node --import tsx bench/heap_simd.ts [THREADS=2] [VERSIONS=30]
  *
  * 1. Each loop alone, on one thread, on CycleGAN's residual-conv shape at 64² and 128² (x
- *    [1,18,18,256] / [1,34,34,256], 3×3, stride 1, valid): median ms per call, JS vs SIMD.
+ *    [1,18,18,256] / [1,34,34,256], 3×3, stride 1, valid): median ms per call, JS vs SIMD; and the
+ *    matrix transposes the conv kernels make (KernelCtx.transpose), tfjs's Transpose vs the SIMD tiles.
  * 2. The three residual-conv kernels at 64² as training calls them (FusedConv2D with bias,
  *    Conv2DBackpropInput, Conv2DBackpropFilter; a new weight every 3 calls of each, so that
  *    XNNPACK's per-weight-version packing is counted as in an iteration), ms per call (mean),
@@ -19,6 +20,7 @@ import { selectBackend } from "../src/runtime/backend.js";
 import { requireWasmHeap } from "../src/runtime/kernels/heap_backend.js";
 import { col2imAdd, type ConvGeom, im2colTaps, im2colTapsTransposed } from "../src/runtime/kernels/heap_loops.js";
 import { heapSimdStatus, heapSimdTesting } from "../src/runtime/kernels/heap_simd.js";
+import { KernelCtx } from "../src/runtime/kernels/kernel_ctx.js";
 import { median } from "./stats.js";
 
 const threads = Number(process.argv[2] ?? 2);
@@ -67,6 +69,24 @@ for (const size of [64, 128]) {
     console.log(`| ${name} | ${size}²: [1,${G.h},${G.w},256] | ${a.toFixed(3)} | ${b.toFixed(3)} | ${(a / b).toFixed(1)}× |`);
   }
   tf.dispose([x, col, out]);
+}
+console.log("\n| transpose | tfjs Transpose ms | SIMD tiles ms | tfjs ÷ SIMD |\n|---|---:|---:|---:|");
+for (const [rows, cols] of [[256, 256], [256, 324], [1024, 128], [4096, 64]] as const) {
+  const x = tf.randomNormal([rows, cols]);
+  const ctx = new KernelCtx(tf.backend(), "wasm");
+  const info = { dataId: x.dataId, shape: x.shape, dtype: "float32" as const };
+  const [stock, ours]: number[][] = [[], []];
+  for (let r = 0; r < 40; r++) {
+    let t = performance.now();
+    ctx.free(ctx.run("Transpose", { x: info }, { perm: [1, 0] }));
+    stock.push(performance.now() - t);
+    t = performance.now();
+    ctx.free(ctx.transpose(info, [1, 0]));
+    ours.push(performance.now() - t);
+  }
+  const [a, b] = [median(stock), median(ours)];
+  console.log(`| [${rows}, ${cols}] | ${a.toFixed(3)} | ${b.toFixed(3)} | ${(a / b).toFixed(1)}× |`);
+  x.dispose();
 }
 
 // 2. the kernels, as in training

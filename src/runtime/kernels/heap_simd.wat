@@ -1,5 +1,6 @@
 ;; gancc's heap loops in WebAssembly SIMD: the same loops as ./heap_loops.ts (their JS reference),
-;; run on the wasm backend's own heap, which this module imports as its memory.
+;; and a tiled matrix transpose (./kernel_ctx.ts), run on the wasm backend's own heap, which this
+;; module imports as its memory.
 ;;
 ;; Why: between XNNPACK's GEMMs, a CycleGAN iteration on wasm runs these gathers and scatter-adds
 ;; over the heap (the im2col of the forward and filter-gradient GEMMs, the col2im of the input
@@ -187,4 +188,63 @@
         (br $tl)))
       (local.set $p (i32.add (local.get $p) (i32.const 1)))
       (br $pl_))))
+
+  ;; transpose2d: dst[c·rows + r] = src[r·cols + c], in 16×16 tiles (tfjs's own Transpose walks
+  ;; the whole matrix: 3–6 ns/element where a row is a power-of-two bytes long, cache conflicts).
+  ;; Inside a tile the inner loop runs along the side whose rows are longer, contiguously, so the
+  ;; 16 strided accesses are the shorter stride (a 16 KB stride would put all 16 in one cache set).
+  (func (export "transpose2d") (param $src i32) (param $dst i32) (param $rows i32) (param $cols i32)
+    (local $r0 i32) (local $c0 i32) (local $i i32) (local $k i32) (local $re i32) (local $ce i32)
+    (local $ps i32) (local $pd i32) (local $sstep i32) (local $dstep i32) (local $byrow i32)
+    (local.set $sstep (i32.shl (local.get $cols) (i32.const 2)))
+    (local.set $dstep (i32.shl (local.get $rows) (i32.const 2)))
+    ;; byrow: inner loop along a source row (reads contiguous, writes dstep apart)
+    (local.set $byrow (i32.le_s (local.get $rows) (local.get $cols)))
+    (local.set $r0 (i32.const 0))
+    (block $r0done (loop $r0l
+      (br_if $r0done (i32.ge_s (local.get $r0) (local.get $rows)))
+      (local.set $re (select (i32.add (local.get $r0) (i32.const 16)) (local.get $rows)
+        (i32.lt_s (i32.add (local.get $r0) (i32.const 16)) (local.get $rows))))
+      (local.set $c0 (i32.const 0))
+      (block $c0done (loop $c0l
+        (br_if $c0done (i32.ge_s (local.get $c0) (local.get $cols)))
+        (local.set $ce (select (i32.add (local.get $c0) (i32.const 16)) (local.get $cols)
+          (i32.lt_s (i32.add (local.get $c0) (i32.const 16)) (local.get $cols))))
+        (if (local.get $byrow)
+          (then
+            (local.set $i (local.get $r0))
+            (block $idone (loop $il
+              (br_if $idone (i32.ge_s (local.get $i) (local.get $re)))
+              (local.set $ps (i32.shl (i32.add (local.get $src) (i32.add (i32.mul (local.get $i) (local.get $cols)) (local.get $c0))) (i32.const 2)))
+              (local.set $pd (i32.shl (i32.add (local.get $dst) (i32.add (i32.mul (local.get $c0) (local.get $rows)) (local.get $i))) (i32.const 2)))
+              (local.set $k (local.get $c0))
+              (block $kdone (loop $kl
+                (br_if $kdone (i32.ge_s (local.get $k) (local.get $ce)))
+                (f32.store (local.get $pd) (f32.load (local.get $ps)))
+                (local.set $ps (i32.add (local.get $ps) (i32.const 4)))
+                (local.set $pd (i32.add (local.get $pd) (local.get $dstep)))
+                (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                (br $kl)))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br $il))))
+          (else
+            (local.set $i (local.get $c0))
+            (block $idone2 (loop $il2
+              (br_if $idone2 (i32.ge_s (local.get $i) (local.get $ce)))
+              (local.set $ps (i32.shl (i32.add (local.get $src) (i32.add (i32.mul (local.get $r0) (local.get $cols)) (local.get $i))) (i32.const 2)))
+              (local.set $pd (i32.shl (i32.add (local.get $dst) (i32.add (i32.mul (local.get $i) (local.get $rows)) (local.get $r0))) (i32.const 2)))
+              (local.set $k (local.get $r0))
+              (block $kdone2 (loop $kl2
+                (br_if $kdone2 (i32.ge_s (local.get $k) (local.get $re)))
+                (f32.store (local.get $pd) (f32.load (local.get $ps)))
+                (local.set $ps (i32.add (local.get $ps) (local.get $sstep)))
+                (local.set $pd (i32.add (local.get $pd) (i32.const 4)))
+                (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                (br $kl2)))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br $il2)))))
+        (local.set $c0 (i32.add (local.get $c0) (i32.const 16)))
+        (br $c0l)))
+      (local.set $r0 (i32.add (local.get $r0) (i32.const 16)))
+      (br $r0l))))
 )

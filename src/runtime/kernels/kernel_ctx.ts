@@ -9,6 +9,8 @@
  * value that is returned.
  */
 import * as tf from "@tensorflow/tfjs";
+import { wasmHeap } from "./heap_backend.js";
+import { heapSimdFor } from "./heap_simd.js";
 
 export type TensorInfo = tf.TensorInfo;
 type Attrs = Record<string, unknown>;
@@ -59,7 +61,29 @@ export class KernelCtx {
     const moved = perm.map((p) => x.shape[p]!);
     const nonUnitOrder = perm.filter((p) => x.shape[p] !== 1);
     if (nonUnitOrder.every((p, i) => i === 0 || p > nonUnitOrder[i - 1]!)) return this.reshape(x, moved);
-    return this.run("Transpose", { x }, { perm });
+    const m = this.backendName === "wasm" && x.dtype === "float32" ? asMatrixTranspose(x.shape, perm) : undefined;
+    return (m && this.transposeOnHeap(x, moved, m.rows, m.cols)) ?? this.run("Transpose", { x }, { perm });
+  }
+
+  /**
+   * A transpose that is a matrix transpose ([rows, cols] → [cols, rows] once adjacent axes are
+   * merged) on the wasm heap, by the SIMD heap loops' tiled transpose (./heap_simd.ts): tfjs's
+   * Transpose takes 3–6 ns an element on shapes such as [256, 256] or [4096, 64] (power-of-two
+   * strides), this ~0.3 (bench/heap_simd.ts). Undefined where the module is not attached.
+   */
+  private transposeOnHeap(x: TensorInfo, shape: number[], rows: number, cols: number): TensorInfo | undefined {
+    const heap = wasmHeap(this.backend);
+    if (heap === undefined || heapSimdFor(heap.typedArrayFromHeap(x).buffer) === undefined) return undefined;
+    const out = this.track(heap.makeOutput(shape, "float32"));
+    // views after the allocation (heap growth detaches earlier ones)
+    const [xv, ov] = [heap.typedArrayFromHeap(x), heap.typedArrayFromHeap(out)];
+    const simd = xv.buffer === ov.buffer ? heapSimdFor(xv.buffer) : undefined;
+    if (simd === undefined) {
+      this.free(out);
+      return undefined;
+    }
+    simd.transpose2d(xv.byteOffset >> 2, ov.byteOffset >> 2, rows, cols);
+    return out;
   }
 
   slice(x: TensorInfo, begin: number[], size: number[]): TensorInfo {
@@ -134,4 +158,28 @@ export class KernelCtx {
     for (const t of this.temps) this.backend.disposeData(t.dataId);
     this.temps.length = 0;
   }
+}
+
+/**
+ * `perm` of `shape` as a matrix transpose: with size-1 axes dropped and axes that stay adjacent
+ * merged, [A, B] → [B, A]; rows = |A|, cols = |B|. Undefined for any other permutation.
+ */
+export function asMatrixTranspose(shape: readonly number[], perm: readonly number[]): { rows: number; cols: number } | undefined {
+  // input axes of size > 1, numbered in input order (size-1 axes do not separate their neighbours)
+  const rank = new Map<number, number>();
+  shape.forEach((d, i) => d !== 1 && rank.set(i, rank.size));
+  // runs of consecutive such axes in output order
+  const runs: number[][] = [];
+  for (const p of perm) {
+    const r = rank.get(p);
+    if (r === undefined) continue;
+    const last = runs[runs.length - 1];
+    if (last !== undefined && r === last[last.length - 1]! + 1) last.push(r);
+    else runs.push([r]);
+  }
+  // [A, B] → [B, A]: the output's first run starts after the second
+  if (runs.length !== 2 || runs[0]![0]! < runs[1]![0]!) return undefined;
+  const dims = shape.filter((d) => d !== 1);
+  const size = (ranks: number[]) => ranks.reduce((a, r) => a * dims[r]!, 1);
+  return { rows: size(runs[1]!), cols: size(runs[0]!) };
 }

@@ -6,10 +6,11 @@
  * be testing the JS loops only). The shared-memory build (threads) is compared in heap_pool.test.ts.
  */
 import * as tf from "@tensorflow/tfjs";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { requireWasmHeap } from "../../../src/runtime/kernels/heap_backend.js";
 import { col2imAdd, type ConvGeom, im2colTaps, im2colTapsTransposed } from "../../../src/runtime/kernels/heap_loops.js";
 import { heapSimdFor, heapSimdStatus, heapSimdTesting } from "../../../src/runtime/kernels/heap_simd.js";
+import { asMatrixTranspose, KernelCtx } from "../../../src/runtime/kernels/kernel_ctx.js";
 import { BACKENDS, useBackend } from "./setup.js";
 
 interface Case {
@@ -121,5 +122,47 @@ describe.runIf(BACKENDS.includes("wasm"))("heap loops in WebAssembly SIMD", () =
       both(() => im2colTaps(view(x), view(a), G, t0, g, p0, pb), () => im2colTaps(view(x), view(b), G, t0, g, p0, pb));
       expect(bits(view(a))).toEqual(bits(view(b)));
     }
+  });
+});
+
+describe("matrix transposes (KernelCtx.transpose)", () => {
+  it.each([
+    { shape: [4, 5], perm: [1, 0], m: { rows: 4, cols: 5 } },
+    { shape: [1, 18, 18, 7], perm: [3, 0, 1, 2], m: { rows: 324, cols: 7 } },
+    { shape: [7, 1, 18, 18], perm: [1, 2, 3, 0], m: { rows: 7, cols: 324 } },
+    { shape: [3, 1, 4, 5], perm: [3, 0, 1, 2], m: { rows: 12, cols: 5 } },
+    { shape: [2, 3, 4, 5], perm: [2, 3, 0, 1], m: { rows: 6, cols: 20 } },
+    { shape: [2, 3, 4, 5], perm: [3, 1, 2, 0], m: undefined },
+    { shape: [2, 3, 4], perm: [0, 2, 1], m: undefined },
+  ])("asMatrixTranspose([$shape], [$perm])", ({ shape, perm, m }) => {
+    expect(asMatrixTranspose(shape, perm)).toEqual(m);
+  });
+
+  describe.runIf(BACKENDS.includes("wasm"))("on the wasm heap", () => {
+    beforeAll(async () => {
+      await useBackend("wasm");
+    });
+    // tile edges (not multiples of 16), power-of-two strides, a batch axis of 1
+    it.each([
+      { shape: [17, 33], perm: [1, 0] },
+      { shape: [256, 256], perm: [1, 0] },
+      { shape: [1, 64, 64, 64], perm: [3, 0, 1, 2] },
+      { shape: [64, 1, 64, 64], perm: [1, 2, 3, 0] },
+      { shape: [3, 1, 5, 19], perm: [3, 0, 1, 2] },
+    ])("[$shape] by [$perm]: tfjs's Transpose's values, by the SIMD tile transpose", ({ shape, perm }) => {
+      const x = tf.randomNormal(shape, 0, 1, "float32", 7);
+      const ctx = new KernelCtx(tf.backend(), "wasm");
+      const before = tf.backend().numDataIds();
+      const run = vi.spyOn(ctx, "run");
+      const out = ctx.finish(ctx.transpose({ dataId: x.dataId, shape: x.shape, dtype: "float32" }, perm));
+      expect(run.mock.calls.map((c) => c[0]), "not tfjs's Transpose").not.toContain("Transpose");
+      const got = tf.backend().readSync(out.dataId) as Float32Array;
+      const want = tf.transpose(x, perm);
+      expect(out.shape).toEqual(want.shape);
+      expect(Array.from(got)).toEqual(Array.from(want.dataSync()));
+      tf.backend().disposeData(out.dataId);
+      tf.dispose([x, want]);
+      expect(tf.backend().numDataIds(), "nothing left behind").toBe(before - 1);
+    });
   });
 });
