@@ -38,7 +38,7 @@ afterAll(() => {
 
 describe("the npm package", () => {
   it("contains what a user needs and nothing else", () => {
-    for (const f of ["package.json", "README.md", "LICENSE", "dist/index.js", "dist/index.d.ts", "dist/cli/main.js", "specs/cyclegan.gan", "configs/emoji-cpu.yaml", "data/emoji/ATTRIBUTION.md"]) {
+    for (const f of ["package.json", "README.md", "LICENSE", "dist/index.js", "dist/index.d.ts", "dist/cli/main.js", "specs/cyclegan.gan", "configs/emoji-cpu.yaml", "data/emoji/ATTRIBUTION.md", "dist/runtime/kernels/heap_simd.wasm", "dist/runtime/kernels/heap_simd.shared.wasm"]) {
       expect(packed, f).toContain(f);
     }
     expect(packed.filter((f) => /^(src|test|bench|node_modules)\//.test(f) || f.endsWith(".ts") && !f.endsWith(".d.ts"))).toEqual([]);
@@ -106,6 +106,26 @@ console.log(JSON.stringify({ how: IR_VALIDATOR, results: cases.map((c) => readIr
     expect(out.results).toEqual(cases.map((c) => readIr(c, "x.json").error ?? "ok"));
     expect(out.results[0]).toBe("ok");
     expect(out.results.slice(1).every((m) => m !== "ok")).toBe(true);
+  });
+
+  it("runs its wasm kernels' heap loops in WebAssembly SIMD (the .wasm built from heap_simd.wat is shipped and found)", () => {
+    const app = join(dir, "app");
+    writeFileSync(
+      join(app, "simd.mjs"),
+      `const tf = await import("@tensorflow/tfjs");
+const { selectBackend } = await import("./node_modules/gancc/dist/runtime/backend.js");
+const { heapSimdStatus } = await import("./node_modules/gancc/dist/runtime/kernels/heap_simd.js");
+await selectBackend("wasm", { threads: 1 });
+// a filter gradient of a 16-channel conv: the wasm GEMM kernel, which attaches the module
+const x = tf.randomNormal([1, 8, 8, 16]);
+const w = tf.randomNormal([3, 3, 16, 16]);
+const g = tf.grad((w) => tf.conv2d(x, w, 1, "same").sum())(w);
+console.log(JSON.stringify({ simd: heapSimdStatus(), finite: g.dataSync().every(Number.isFinite) }));
+`,
+    );
+    const r = run(process.execPath, ["simd.mjs"], app);
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(r.out.trim().split("\n").pop() ?? "")).toEqual({ simd: "wasm SIMD", finite: true });
   });
 
   it("runs the installed CLI: `npx gancc check` on a spec, with the exit codes README promises", () => {
