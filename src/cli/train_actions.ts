@@ -139,6 +139,8 @@ export async function runTrain(specArg: string | undefined, o: TorchFlags & { da
   process.on("SIGINT", onSigint);
   try {
     const styleClassifier = await resolveClassifier(o.styleClassifier ?? cfg.style_classifier ?? (o.resume ? resumedStyleClassifier(o.resume) : undefined), { data: dataDir, runIr: ir, backend: be });
+    // run.json's config, as both engines record it (the classifier's path too, so that --resume keeps the score)
+    const config = { ...cfg, set, data: dataDir, out: runDir, backend: be.name, ...(styleClassifier ? { style_classifier: styleClassifier.from } : {}) };
     // what both engines take alike
     const run = {
       ir,
@@ -163,7 +165,7 @@ export async function runTrain(specArg: string | undefined, o: TorchFlags & { da
       const r = await trainTorch({
         ...run,
         ...torch,
-        config: { ...cfg, set, data: dataDir, out: runDir, backend: be.name, engine, ...torch },
+        config: { ...config, engine, ...torch },
         onReady: (i) => process.stderr.write(`gancc: engine torch — PyTorch ${i.torch} (${i.python}) on ${i.device}, ${i.worldSize} process${i.worldSize === 1 ? "" : "es"}; samples rendered with tfjs ${be.name}\n`),
       });
       const where = (torch.nodeRank ?? 0) > 0 ? `node ${torch.nodeRank}'s processes ended; the run directory is on node 0` : `report: ${join(r.runDir, "index.html")}`;
@@ -174,7 +176,7 @@ export async function runTrain(specArg: string | undefined, o: TorchFlags & { da
     const r = await train({
       ...run,
       recompute: o.recompute ?? cfg.recompute,
-      config: { ...cfg, set, data: dataDir, out: runDir, backend: be.name, ...((o.recompute ?? cfg.recompute) ? { recompute: o.recompute ?? cfg.recompute } : {}), ...(styleClassifier ? { style_classifier: styleClassifier.from } : {}) },
+      config: { ...config, ...((o.recompute ?? cfg.recompute) ? { recompute: o.recompute ?? cfg.recompute } : {}) },
     });
     process.stderr.write(`gancc: ${r.state} after ${r.iterations} iterations; report: ${join(r.runDir, "index.html")}\n`);
     if (r.state === "stopped" && stop) process.exitCode = 130;

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tempDir } from "../data/fixtures.js";
 import { styleDataset } from "../train/style_data.js";
 import { gancc } from "./gancc.js";
+import { PYTHON, noTorch } from "../torch/helpers.js";
 
 let tmp: ReturnType<typeof tempDir>;
 let data: string, cls: string, run: string;
@@ -93,7 +94,23 @@ describe("gancc train --style-classifier", () => {
     expect(existsSync(join(out, "weights.safetensors"))).toBe(true);
     // resumed without the flag: run.json names the classifier, so the score goes on
     expect(JSON.parse(readFileSync(join(out, "run.json"), "utf8")).config.style_classifier).toBe(join(cls, "weights.safetensors"));
-    const again = gancc("train", "--resume", out, "--max-iters", "5", ...CPU);
+    // (the interpreter is not taken from run.json: a resumed run may be on another machine)
+    const again = gancc("train", "--resume", out, "--max-iters", "5", "--python", PYTHON, ...CPU);
+    expect(again.code, again.err).toBe(0);
+    const last = readFileSync(join(out, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((x) => x.lr === undefined).at(-1);
+    expect([last.iteration, typeof last.losses["style G_AB(A)→B"]]).toEqual([5, "number"]);
+  });
+});
+
+describe.skipIf(noTorch())("gancc train --engine torch --style-classifier", () => {
+  it("records the classifier in run.json, so that a resumed torch run keeps its style score", () => {
+    const out = join(tmp.dir, "styled-torch");
+    const TORCH = ["--engine", "torch", "--python", PYTHON, "--device", "cpu"];
+    const r = gancc("train", "specs/tiny.gan", "--data", data, "--out", out, "--max-iters", "3", "--style-classifier", cls, ...TORCH, ...CPU);
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, "run.json"), "utf8")).config.style_classifier).toBe(join(cls, "weights.safetensors"));
+    // (the interpreter is not taken from run.json: a resumed run may be on another machine)
+    const again = gancc("train", "--resume", out, "--max-iters", "5", "--python", PYTHON, ...CPU);
     expect(again.code, again.err).toBe(0);
     const last = readFileSync(join(out, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((x) => x.lr === undefined).at(-1);
     expect([last.iteration, typeof last.losses["style G_AB(A)→B"]]).toEqual([5, "number"]);
