@@ -13,6 +13,15 @@
  */
 import { heapSimdFor } from "./heap_simd.js";
 
+/**
+ * The SIMD loops write through heap addresses, with no bounds check of their own: before one runs,
+ * each view must hold what the geometry says it does (else an internal error, not a silent write
+ * into another tensor).
+ */
+function fits(v: Float32Array, len: number, what: string, loop: string): void {
+  if (v.length < len) throw new Error(`internal: ${loop}: ${what} has ${v.length} elements, the geometry needs ${len}`);
+}
+
 /** A convolution's geometry in the loops' terms (NHWC input n×h×w×ci, output ho×wo, kernel columns kw). */
 export interface ConvGeom {
   n: number;
@@ -49,6 +58,8 @@ export function col2imAdd(col: Float32Array, dxT: Float32Array, G: ConvGeom, t0:
   const rowLen = n * ho * wo;
   const simd = col.buffer === dxT.buffer ? heapSimdFor(col.buffer) : undefined;
   if (simd !== undefined) {
+    fits(col, g * ci * rowLen, "col", "col2im");
+    fits(dxT, ci * n * h * w, "dxT", "col2im");
     for (let t = t0; t < t0 + g; t++) {
       const a = (t / kw) | 0;
       const b = t - a * kw;
@@ -90,6 +101,8 @@ export function im2colTapsTransposed(xt: Float32Array, cv: Float32Array, G: Conv
   const { n, h, w, ci, ho, wo, kw, sh, sw, pt, pl } = G;
   const simd = xt.buffer === cv.buffer ? heapSimdFor(xt.buffer) : undefined;
   if (simd !== undefined) {
+    fits(xt, ci * n * h * w, "xt", "im2colT");
+    fits(cv, r1 * n * ho * wo, "colT", "im2colT");
     // per tap, its channels within the rows [r0, r1)
     for (let t = t0 + ((r0 / ci) | 0); t < t0 + g && (t - t0) * ci < r1; t++) {
       const a = (t / kw) | 0;
@@ -137,6 +150,8 @@ export function im2colTaps(xv: Float32Array, cv: Float32Array, G: ConvGeom, t0: 
   const { h, w, ci, ho, wo, kw, sh, sw, pt, pl } = G;
   const simd = xv.buffer === cv.buffer ? heapSimdFor(xv.buffer) : undefined;
   if (simd !== undefined) {
+    fits(xv, G.n * h * w * ci, "x", "im2col");
+    fits(cv, pb * g * ci, "col", "im2col");
     simd.im2colTaps(xv.byteOffset >> 2, cv.byteOffset >> 2, h, w, ci, ho, wo, kw, sh, sw, pt, pl, t0, g, p0, pb);
     return;
   }

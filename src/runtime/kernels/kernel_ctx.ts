@@ -82,6 +82,7 @@ export class KernelCtx {
       this.free(out);
       return undefined;
     }
+    if (xv.length !== rows * cols || ov.length !== rows * cols) throw new Error(`internal: transpose of [${x.shape.join(",")}] as ${rows}×${cols}`);
     simd.transpose2d(xv.byteOffset >> 2, ov.byteOffset >> 2, rows, cols);
     return out;
   }

@@ -73,6 +73,15 @@ describe.runIf(BACKENDS.includes("wasm"))("heap loops in WebAssembly SIMD", () =
     expect(heapSimdFor(new Float32Array(8).buffer), "a JS array is not in the heap").toBeUndefined();
   });
 
+  it("refuses views shorter than the geometry (the module writes by address, unchecked)", () => {
+    const G = geomOf(CASES[0]!);
+    const short = alloc(10, () => 0);
+    const dx = alloc(G.ci * G.h * G.w, () => 0);
+    expect(() => col2imAdd(view(short), view(dx), G, 0, 9)).toThrow(/^internal: col2im: col has 10 elements/);
+    expect(() => im2colTapsTransposed(view(dx), view(short), G, 0, 9)).toThrow(/^internal: im2colT: colT has 10 elements/);
+    expect(() => im2colTaps(view(dx), view(short), G, 0, 9, 0, 4)).toThrow(/^internal: im2col: col has 10 elements/);
+  });
+
   it.each(CASES)("col2im: the JS loop's bits — $name", (c) => {
     const G = geomOf(c);
     const P = G.n * G.ho * G.wo;
@@ -93,7 +102,9 @@ describe.runIf(BACKENDS.includes("wasm"))("heap loops in WebAssembly SIMD", () =
     const P = G.n * G.ho * G.wo;
     const taps = c.k * c.k;
     const xt = alloc(c.ci * G.n * G.h * G.w, rand(3));
-    for (const [t0, g, r0, r1] of [[0, taps, 0, taps * c.ci], [Math.min(1, taps - 1), Math.max(1, taps - 2), 1, Math.max(2, Math.max(1, taps - 2) * c.ci - 1)]]) {
+    // all rows; then a tap group and rows [r0, r1) inside it (a split share)
+    const part = (g: number) => [Math.min(1, g * c.ci - 1), Math.max(Math.min(1, g * c.ci - 1) + 1, g * c.ci - 1)];
+    for (const [t0, g, r0, r1] of [[0, taps, 0, taps * c.ci], [Math.min(1, taps - 1), Math.max(1, taps - 2), ...part(Math.max(1, taps - 2))]]) {
       // different garbage in the two outputs: an element neither loop writes would differ
       const a = alloc(g * c.ci * P, () => 1e30);
       const b = alloc(g * c.ci * P, () => -7);
