@@ -94,8 +94,7 @@ describe("gancc train --style-classifier", () => {
     expect(existsSync(join(out, "weights.safetensors"))).toBe(true);
     // resumed without the flag: run.json names the classifier, so the score goes on
     expect(JSON.parse(readFileSync(join(out, "run.json"), "utf8")).config.style_classifier).toBe(join(cls, "weights.safetensors"));
-    // (the interpreter is not taken from run.json: a resumed run may be on another machine)
-    const again = gancc("train", "--resume", out, "--max-iters", "5", "--python", PYTHON, ...CPU);
+    const again = gancc("train", "--resume", out, "--max-iters", "5", ...CPU);
     expect(again.code, again.err).toBe(0);
     const last = readFileSync(join(out, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((x) => x.lr === undefined).at(-1);
     expect([last.iteration, typeof last.losses["style G_AB(A)→B"]]).toEqual([5, "number"]);
