@@ -11,8 +11,7 @@
  * many weights (the 512-channel discriminator layer: 2.1 M weights, 49 pixels).  Here the weight
  * is the GEMM's left operand as it is ([kh·kw·Ci, Co], a reshape), which XNNPACK's fully-connected
  * operator reads without packing; the packed operand is dyᵀ (P × Co, small).  The price is the col2im,
- * a scatter-add of R·P values: so this route
- * is taken only where it was measured faster (register.ts, `inputGradViaGemm`).
+ * a scatter-add of R·P values: so this route is taken only where it was measured faster (register.ts, `inputGradViaGemm`).
  *
  * The col2im accumulates into dx in planar layout [Ci, N, H, W] (each row of dxcolᵀ is then runs along
  * an input row), and one backend Transpose gives NHWC.  dxcolᵀ is built for a group of taps at a time
@@ -20,9 +19,10 @@
  * SIMD on the calling thread (./heap_simd.ts); where that module is missing, it runs in JS, split over
  * input channels among the heap worker threads on the threaded build (../heap_pool.ts; the loop lives in
  * ./heap_loops.ts so that they can load it): each channel's plane is written by one thread, in the
- * single-thread order.  Splitting the SIMD loop was slower (res-block input gradient at 64², 2 threads:
- * 4.1 ms a call on one thread, 4.4 ms split; bench/heap_simd.ts): the worker shares the 2 cores with
- * XNNPACK's pool thread, which spins between GEMMs.
+ * single-thread order.  Splitting the SIMD loop was slower (the residual conv's input gradient at 64²
+ * on 2 threads, measured once with the split switched off by hand: 4.1 ms a call on one thread, 4.4 ms
+ * split; the SIMD col2im itself takes ~0.13 ms there): the worker shares the 2 cores with XNNPACK's
+ * pool thread, which spins between GEMMs.
  */
 import { splitOnHeap } from "../heap_pool.js";
 import { nhwcConvInfo, type Conv2DBackpropInputAttrs } from "./conv_backprop.js";
