@@ -23,6 +23,8 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { registerKernelFixes } from "./kernels/index.js";
+import { requireWasmHeap } from "./kernels/heap_backend.js";
+import { backendMemory, heapSimdFor, heapSimdStatus } from "./kernels/heap_simd.js";
 import { TFJS_WASM_MAX_THREADS, defaultThreadCount, loadThreadedWasmModule, releaseWorkers, type ThreadedWasmModule } from "./wasm_threads.js";
 import {
   describeAdapter,
@@ -270,6 +272,10 @@ async function selectWasm(asked: number | undefined): Promise<BackendSelection |
     /* not initialised */
   }
   const notes: string[] = [];
+  // gancc's SIMD heap loops (./kernels/heap_simd.ts): attached now, before any kernel; said when they are not
+  requireWasmHeap(tf.backend(), "wasm backend selection");
+  const memory = backendMemory(tf.backend());
+  if (memory === undefined || heapSimdFor(memory.buffer) === undefined) notes.push(`gancc's heap loops in JS, slower: ${heapSimdStatus()}`);
   if (why !== undefined) notes.push(`threads unavailable: ${why}; ${wasmThreadsNote}`);
   else if (threads < want) notes.push(want > TFJS_WASM_MAX_THREADS ? `${want} asked for; tfjs caps XNNPACK at ${TFJS_WASM_MAX_THREADS}` : `${want} asked for; XNNPACK made ${threads}`);
   else if (want === 1 && asked === 1) notes.push("threads: 1 asked for");

@@ -5,9 +5,9 @@
  * 3–9× faster than the JS loops and 8–19× faster than tfjs's Transpose on power-of-two shapes
  * (bench/heap_simd.ts), with the same results, bit for bit (same operations in the same order).
  *
- * `attachHeapSimd(memory)` instantiates it on a heap (the main thread: when a wasm kernel first
- * takes the backend's heap, ./heap_backend.ts; a heap worker thread: when it is handed the heap,
- * ../heap_worker.ts). The loops then ask `heapSimdFor(view.buffer)` and run here when their views
+ * `attachHeapSimd(memory)` instantiates it on a heap (the main thread: when the wasm backend is
+ * selected, or a wasm kernel first takes the backend's heap, ./heap_backend.ts; a heap worker
+ * thread: when it is handed the heap, ../heap_worker.ts). The loops then ask `heapSimdFor(view.buffer)` and run here when their views
  * lie in an attached heap, in JS otherwise (cpu backend arrays, a heap without the module).
  *
  * The binaries are built from the .wat by scripts/build-heap-simd.mjs (`npm run build`, and the
@@ -71,7 +71,7 @@ export function heapSimdFor(buffer: ArrayBufferLike): HeapSimd | undefined {
 /** "wasm SIMD" when the module is attached to a heap, else why the loops run in JS. */
 export function heapSimdStatus(): string {
   if (attached.length > 0) return "wasm SIMD";
-  return unavailable ?? "JS (no wasm heap attached)";
+  return unavailable ?? "no wasm heap has the module";
 }
 
 /** The WebAssembly.Memory of tfjs's wasm backend (threaded build: wasmMemory; single-threaded: its exports' memory). */

@@ -5,13 +5,14 @@
  * module is really in use on the wasm backend here (else the conv kernels of every other test would
  * be testing the JS loops only). The shared-memory build (threads) is compared in heap_pool.test.ts.
  */
+import { spawnSync } from "node:child_process";
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { requireWasmHeap } from "../../../src/runtime/kernels/heap_backend.js";
 import { col2imAdd, type ConvGeom, im2colTaps, im2colTapsTransposed } from "../../../src/runtime/kernels/heap_loops.js";
 import { heapSimdFor, heapSimdStatus, heapSimdTesting } from "../../../src/runtime/kernels/heap_simd.js";
 import { asMatrixTranspose, KernelCtx } from "../../../src/runtime/kernels/kernel_ctx.js";
-import { BACKENDS, useBackend } from "./setup.js";
+import { BACKENDS, BACKEND_INDEPENDENT_TESTS, useBackend } from "./setup.js";
 
 interface Case {
   name: string;
@@ -177,3 +178,18 @@ describe("matrix transposes (KernelCtx.transpose)", () => {
     });
   });
 });
+
+describe.runIf(BACKEND_INDEPENDENT_TESTS)("the wasm backend line", () => {
+  /** selectBackend("wasm") in a fresh process; its reason */
+  const reason = (env: Record<string, string>): string => {
+    const code = `const { selectBackend } = await import("./src/runtime/backend.ts"); console.log((await selectBackend("wasm", { threads: 1 })).reason);`;
+    const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], { encoding: "utf8", env: { ...process.env, ...env } });
+    expect(r.status, r.stderr).toBe(0);
+    return r.stdout.trim();
+  };
+  it("is silent about the heap loops when they run in SIMD, and says so when they do not", () => {
+    expect(reason({})).toBe("wasm (XNNPACK, SIMD, 1 thread; threads: 1 asked for)");
+    expect(reason({ GANCC_HEAP_SIMD: "0" })).toBe("wasm (XNNPACK, SIMD, 1 thread; gancc's heap loops in JS, slower: GANCC_HEAP_SIMD=0; threads: 1 asked for)");
+  });
+});
+
