@@ -51,12 +51,15 @@ function moduleFor(shared: boolean): WebAssembly.Module | undefined {
   }
 }
 
-/** Instantiates the module on `memory` (once per memory); false where it cannot (heapSimdStatus says why). */
+/** Instantiates the module on `memory` (once per memory, the newest only); false where it cannot (heapSimdStatus says why). */
 export function attachHeapSimd(memory: WebAssembly.Memory): boolean {
   if (attached.some((a) => a.memory === memory)) return true;
   const m = moduleFor(memory.buffer instanceof SharedArrayBuffer);
   if (m === undefined) return false;
   const instance = new WebAssembly.Instance(m, { env: { memory } });
+  // One heap at a time (tfjs has one wasm backend; a re-created one, e.g. another thread count,
+  // has a new heap): an instance keeps its memory alive, so an old heap's is dropped, not kept.
+  attached.length = 0;
   attached.push({ memory, simd: instance.exports as unknown as HeapSimd });
   return true;
 }
