@@ -49,33 +49,36 @@ export function unpackConvGeom(a: ArrayLike<number>, at: number): ConvGeom {
 }
 
 /**
+ * Tap t = a·kw + b of the kernel: [a, b, j0, j1], where output columns j0..j1 are those whose input
+ * column j·sw − pl + b lies in [0, w) (j1 < j0: none).
+ */
+function tapSpan(G: ConvGeom, t: number): [number, number, number, number] {
+  const a = (t / G.kw) | 0;
+  const b = t - a * G.kw;
+  return [a, b, Math.max(0, Math.ceil((G.pl - b) / G.sw)), Math.min(G.wo - 1, Math.floor((G.w - 1 + G.pl - b) / G.sw))];
+}
+
+/**
  * dxT[c, n, i·sh − pt + a, j·sw − pl + b] += col[(t − t0)·Ci + c, (n, i, j)] for taps t = a·kw + b in
  * [t0, t0 + g) and input channels c in [c0, c1). Each channel's plane of dxT is written by the
  * owner of that channel alone, its taps added in the same order whatever the split.
  */
 export function col2imAdd(col: Float32Array, dxT: Float32Array, G: ConvGeom, t0: number, g: number, c0 = 0, c1 = G.ci): void {
-  const { n, h, w, ci, ho, wo, kw, sh, sw, pt, pl } = G;
+  const { n, h, w, ci, ho, wo, sh, sw, pt, pl } = G;
   const rowLen = n * ho * wo;
   const simd = col.buffer === dxT.buffer ? heapSimdFor(col.buffer) : undefined;
   if (simd !== undefined) {
     fits(col, g * ci * rowLen, "col", "col2im");
     fits(dxT, ci * n * h * w, "dxT", "col2im");
     for (let t = t0; t < t0 + g; t++) {
-      const a = (t / kw) | 0;
-      const b = t - a * kw;
-      const j0 = Math.max(0, Math.ceil((pl - b) / sw));
-      const j1 = Math.min(wo - 1, Math.floor((w - 1 + pl - b) / sw));
+      const [a, b, j0, j1] = tapSpan(G, t);
       if (j1 < j0) continue;
       simd.col2imTap(col.byteOffset >> 2, dxT.byteOffset >> 2, n, h, w, ho, wo, sh, sw, a - pt, j0 * sw - pl + b, j0, j1 - j0 + 1, c0, c1, ((t - t0) * ci + c0) * rowLen);
     }
     return;
   }
   for (let t = t0; t < t0 + g; t++) {
-    const a = (t / kw) | 0;
-    const b = t - a * kw;
-    // output columns j whose input column j·sw − pl + b lies in [0, w)
-    const j0 = Math.max(0, Math.ceil((pl - b) / sw));
-    const j1 = Math.min(wo - 1, Math.floor((w - 1 + pl - b) / sw));
+    const [a, b, j0, j1] = tapSpan(G, t);
     let s = ((t - t0) * ci + c0) * rowLen;
     for (let c = c0; c < c1; c++) {
       for (let b0 = 0; b0 < n; b0++) {
@@ -98,17 +101,14 @@ export function col2imAdd(col: Float32Array, dxT: Float32Array, G: ConvGeom, t0:
  * sequentially.
  */
 export function im2colTapsTransposed(xt: Float32Array, cv: Float32Array, G: ConvGeom, t0: number, g: number, r0 = 0, r1 = g * G.ci): void {
-  const { n, h, w, ci, ho, wo, kw, sh, sw, pt, pl } = G;
+  const { n, h, w, ci, ho, wo, sh, sw, pt, pl } = G;
   const simd = xt.buffer === cv.buffer ? heapSimdFor(xt.buffer) : undefined;
   if (simd !== undefined) {
     fits(xt, ci * n * h * w, "xt", "im2colT");
     fits(cv, r1 * n * ho * wo, "colT", "im2colT");
     // per tap, its channels within the rows [r0, r1)
     for (let t = t0 + ((r0 / ci) | 0); t < t0 + g && (t - t0) * ci < r1; t++) {
-      const a = (t / kw) | 0;
-      const b = t - a * kw;
-      const j0 = Math.max(0, Math.ceil((pl - b) / sw));
-      const j1 = Math.min(wo - 1, Math.floor((w - 1 + pl - b) / sw));
+      const [a, b, j0, j1] = tapSpan(G, t);
       const c0 = Math.max(0, r0 - (t - t0) * ci);
       const c1 = Math.min(ci, r1 - (t - t0) * ci);
       simd.im2colTTap(xt.byteOffset >> 2, cv.byteOffset >> 2, n, h, w, ho, wo, sh, sw, a - pt, j0 * sw - pl + b, j0, Math.max(0, j1 - j0 + 1), c0, c1, ((t - t0) * ci + c0) * n * ho * wo);
@@ -118,11 +118,7 @@ export function im2colTapsTransposed(xt: Float32Array, cv: Float32Array, G: Conv
   for (let r = r0; r < r1; r++) {
     const t = t0 + ((r / ci) | 0);
     const c = r - (t - t0) * ci;
-    const a = (t / kw) | 0;
-    const b = t - a * kw;
-    // output columns j whose input column j·sw − pl + b lies in [0, w)
-    const j0 = Math.max(0, Math.ceil((pl - b) / sw));
-    const j1 = Math.min(wo - 1, Math.floor((w - 1 + pl - b) / sw));
+    const [a, b, j0, j1] = tapSpan(G, t);
     let d = r * n * ho * wo;
     for (let b0 = 0; b0 < n; b0++) {
       const plane = (c * n + b0) * h * w;
