@@ -23,8 +23,8 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { registerKernelFixes } from "./kernels/index.js";
-import { requireWasmHeap } from "./kernels/heap_backend.js";
-import { backendMemory, heapSimdFor, heapSimdStatus } from "./kernels/heap_simd.js";
+import { backendMemory, requireWasmHeap } from "./kernels/heap_backend.js";
+import { heapSimdFor, heapSimdStatus } from "./kernels/heap_simd.js";
 import { TFJS_WASM_MAX_THREADS, defaultThreadCount, loadThreadedWasmModule, releaseWorkers, type ThreadedWasmModule } from "./wasm_threads.js";
 import {
   describeAdapter,

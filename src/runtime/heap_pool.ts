@@ -27,6 +27,7 @@ import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from "
 import { HEAP_KIND_NAMES, HEAP_KINDS, type HeapKind } from "./heap_kinds.js";
 import { claimChunks, CTL } from "./heap_pool_ctl.js";
 import type { HeapBuffers } from "./heap_worker.js";
+import { backendMemory } from "./kernels/heap_backend.js";
 
 /**
  * Fewest elements worth a thread for the loop kinds: a job is handed over and answered in ~10–30
@@ -215,10 +216,9 @@ function runOnThreads(kind: HeapKind, helpers: number, begin: (w: PoolWorker, i:
 
 /** The wasm backend's heap and thread count when its loops can run on several threads, else undefined. */
 export function heapThreads(backend: unknown): { memory: WebAssembly.Memory; threads: number } | undefined {
-  const wasm = (backend as { wasm?: { wasmMemory?: unknown; tfjs?: { getThreadsCount?: () => number } } } | undefined)?.wasm;
-  const memory = wasm?.wasmMemory;
-  if (!(memory instanceof WebAssembly.Memory) || !(memory.buffer instanceof SharedArrayBuffer)) return undefined;
-  const threads = wasm?.tfjs?.getThreadsCount?.() ?? 1;
+  const memory = backendMemory(backend);
+  if (memory === undefined || !(memory.buffer instanceof SharedArrayBuffer)) return undefined;
+  const threads = (backend as { wasm?: { tfjs?: { getThreadsCount?: () => number } } }).wasm?.tfjs?.getThreadsCount?.() ?? 1;
   return threads > 1 ? { memory, threads } : undefined;
 }
 

@@ -2,10 +2,11 @@
  * The two methods of tfjs-backend-wasm's BackendWasm that gancc's kernels and the flat optimizer use
  * to fill a tensor in place in the wasm heap (no JS-side buffer, no upload): `makeOutput` allocates a
  * tensor's buffer in the heap, `typedArrayFromHeap` is a view of it. A view must be taken after the
- * last allocation it coexists with: growing the heap detaches earlier views.
+ * last allocation it coexists with: growing the heap detaches earlier views. And the heap itself, the
+ * backend's WebAssembly.Memory (`backendMemory`), which the heap pool and the SIMD heap loops use.
  */
 import type * as tf from "@tensorflow/tfjs";
-import { attachHeapSimd, backendMemory } from "./heap_simd.js";
+import { attachHeapSimd } from "./heap_simd.js";
 
 export interface WasmHeapBackend {
   makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
@@ -35,4 +36,11 @@ export function requireWasmHeap(backend: unknown, who: string): WasmHeapBackend 
     if (memory !== undefined) attachHeapSimd(memory);
   }
   return heap;
+}
+
+/** The WebAssembly.Memory of tfjs's wasm backend (threaded build: wasmMemory; single-threaded: its exports' memory). */
+export function backendMemory(backend: unknown): WebAssembly.Memory | undefined {
+  const wasm = (backend as { wasm?: { wasmMemory?: unknown; asm?: { memory?: unknown } } } | undefined)?.wasm;
+  const m = wasm?.wasmMemory ?? wasm?.asm?.memory;
+  return m instanceof WebAssembly.Memory ? m : undefined;
 }

@@ -76,10 +76,3 @@ export function heapSimdStatus(): string {
   if (attached.length > 0) return "wasm SIMD";
   return unavailable ?? "no wasm heap has the module";
 }
-
-/** The WebAssembly.Memory of tfjs's wasm backend (threaded build: wasmMemory; single-threaded: its exports' memory). */
-export function backendMemory(backend: unknown): WebAssembly.Memory | undefined {
-  const wasm = (backend as { wasm?: { wasmMemory?: unknown; asm?: { memory?: unknown } } } | undefined)?.wasm;
-  const m = wasm?.wasmMemory ?? wasm?.asm?.memory;
-  return m instanceof WebAssembly.Memory ? m : undefined;
-}
