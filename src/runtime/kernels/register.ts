@@ -188,99 +188,75 @@ interface KernelFix {
   config: tf.KernelConfig;
 }
 
+/** `kernelFunc` as `kernelName` on `backendName` (the fix's info and config name the same kernel). */
+function kernelFix(id: string, kernelName: string, backendName: string, kernelFunc: tf.KernelFunc, description: string): KernelFix {
+  return { info: { id, kind: "kernel", kernelName, backendName, description }, config: { kernelName, backendName, kernelFunc } };
+}
+
 function kernelFixes(): KernelFix[] {
   return [
-    {
-      info: {
-        id: "wasm-conv2d-backprop-filter",
-        kind: "kernel",
-        kernelName: tf.Conv2DBackpropFilter,
-        backendName: "wasm",
-        description: "wasm has no Conv2DBackpropFilter: im2col x XNNPACK GEMM (wide layers) or XNNPACK Conv2D with dilation = stride (RGB layers)",
-      },
-      config: { kernelName: tf.Conv2DBackpropFilter, backendName: "wasm", kernelFunc: backpropFilterViaConv("wasm") },
-    },
-    {
-      info: {
-        id: "wasm-conv2d-backprop-input",
-        kind: "kernel",
-        kernelName: tf.Conv2DBackpropInput,
-        backendName: "wasm",
-        description: "wasm Conv2DBackpropInput is a naive loop: one XNNPACK Conv2D per output phase (or one sub-pixel Conv2D), rearranged filters cached per weight version; layers with few pixels: XNNPACK GEMM + col2im",
-      },
-      config: { kernelName: tf.Conv2DBackpropInput, backendName: "wasm", kernelFunc: backpropInputViaConv("wasm") },
-    },
-    ...[tf.Conv2D, tf.FusedConv2D].map((kernelName) => ({
-      info: {
-        id: `wasm-${kernelName === tf.Conv2D ? "conv2d" : "fused-conv2d"}-gemm`,
-        kind: "kernel" as const,
+    kernelFix(
+      "wasm-conv2d-backprop-filter",
+      tf.Conv2DBackpropFilter,
+      "wasm",
+      backpropFilterViaConv("wasm"),
+      "wasm has no Conv2DBackpropFilter: im2col x XNNPACK GEMM (wide layers) or XNNPACK Conv2D with dilation = stride (RGB layers)",
+    ),
+    kernelFix(
+      "wasm-conv2d-backprop-input",
+      tf.Conv2DBackpropInput,
+      "wasm",
+      backpropInputViaConv("wasm"),
+      "wasm Conv2DBackpropInput is a naive loop: one XNNPACK Conv2D per output phase (or one sub-pixel Conv2D), rearranged filters cached per weight version; layers with few pixels: XNNPACK GEMM + col2im",
+    ),
+    ...[tf.Conv2D, tf.FusedConv2D].map((kernelName) =>
+      kernelFix(
+        `wasm-${kernelName === tf.Conv2D ? "conv2d" : "fused-conv2d"}-gemm`,
         kernelName,
-        backendName: "wasm",
-        description: "layers with few pixels: im2col x XNNPACK GEMM (the weight packed once per version without tfjs's filter transpose); XNNPACK's convolution elsewhere",
-      },
-      config: { kernelName, backendName: "wasm", kernelFunc: convForward(kernelName) },
-    })),
-    {
-      info: {
-        id: "wasm-identity-shared",
-        kind: "kernel",
-        kernelName: tf.Identity,
-        backendName: "wasm",
-        description: "wasm Identity copies the buffer, so every tensor the gradient tape saves (as a clone) existed twice: shares it, as cpu does (wasm_identity.ts)",
-      },
-      config: { kernelName: tf.Identity, backendName: "wasm", kernelFunc: wasmIdentityShared },
-    },
-    {
-      info: {
-        id: "cpu-conv2d-backprop-filter",
-        kind: "kernel",
-        kernelName: tf.Conv2DBackpropFilter,
-        backendName: "cpu",
-        description: "cpu Conv2DBackpropFilter (~0.01 GFLOP/s): blocked im2col x dy^T in JS",
-      },
-      config: { kernelName: tf.Conv2DBackpropFilter, backendName: "cpu", kernelFunc: cpuBackpropFilter },
-    },
-    {
-      info: {
-        id: "webgpu-padv2-rank5-6",
-        kind: "kernel",
-        kernelName: tf.PadV2,
-        backendName: "webgpu",
-        description: "webgpu PadV2 emits invalid WGSL for rank 5/6 (dilated kernels, slice gradients): padded through rank <= 4 reshapes",
-      },
-      config: { kernelName: tf.PadV2, backendName: "webgpu", kernelFunc: webgpuPadV2 },
-    },
-    ...(["wasm", "cpu"] as const).map((backendName) => ({
-      info: {
-        id: `${backendName}-mirrorpad-grad-kernel`,
-        kind: "kernel" as const,
-        kernelName: MIRROR_PAD_GRAD,
+        "wasm",
+        convForward(kernelName),
+        "layers with few pixels: im2col x XNNPACK GEMM (the weight packed once per version without tfjs's filter transpose); XNNPACK's convolution elsewhere",
+      ),
+    ),
+    kernelFix(
+      "wasm-identity-shared",
+      tf.Identity,
+      "wasm",
+      wasmIdentityShared,
+      "wasm Identity copies the buffer, so every tensor the gradient tape saves (as a clone) existed twice: shares it, as cpu does (wasm_identity.ts)",
+    ),
+    kernelFix("cpu-conv2d-backprop-filter", tf.Conv2DBackpropFilter, "cpu", cpuBackpropFilter, "cpu Conv2DBackpropFilter (~0.01 GFLOP/s): blocked im2col x dy^T in JS"),
+    kernelFix(
+      "webgpu-padv2-rank5-6",
+      tf.PadV2,
+      "webgpu",
+      webgpuPadV2,
+      "webgpu PadV2 emits invalid WGSL for rank 5/6 (dilated kernels, slice gradients): padded through rank <= 4 reshapes",
+    ),
+    ...(["wasm", "cpu"] as const).map((backendName) =>
+      kernelFix(
+        `${backendName}-mirrorpad-grad-kernel`,
+        MIRROR_PAD_GRAD,
         backendName,
-        description: "the MirrorPad gradient as slice/reverse/pad/add per axis cost ~50x the forward pad: one pass over dy (mirror_pad_grad_kernel.ts)",
-      },
-      config: { kernelName: MIRROR_PAD_GRAD, backendName, kernelFunc: backendName === "wasm" ? wasmMirrorPadGrad : cpuMirrorPadGrad },
-    })),
+        backendName === "wasm" ? wasmMirrorPadGrad : cpuMirrorPadGrad,
+        "the MirrorPad gradient as slice/reverse/pad/add per axis cost ~50x the forward pad: one pass over dy (mirror_pad_grad_kernel.ts)",
+      ),
+    ),
     ...(["wasm", "cpu"] as const).flatMap((backendName) => [
-      {
-        info: {
-          id: `${backendName}-norm-forward`,
-          kind: "kernel" as const,
-          kernelName: NORM_FORWARD,
-          backendName,
-          description: "instance/batch norm forward as one kernel (three passes) instead of ~9 small tfjs kernels (norm_fused.ts)",
-        },
-        config: { kernelName: NORM_FORWARD, backendName, kernelFunc: backendName === "wasm" ? wasmNormForward : cpuNormForward },
-      },
-      {
-        info: {
-          id: `${backendName}-norm-backward`,
-          kind: "kernel" as const,
-          kernelName: NORM_BACKWARD,
-          backendName,
-          description: "instance/batch norm gradient as one kernel (two passes) instead of ~8 small tfjs kernels (norm_fused.ts)",
-        },
-        config: { kernelName: NORM_BACKWARD, backendName, kernelFunc: backendName === "wasm" ? wasmNormBackward : cpuNormBackward },
-      },
+      kernelFix(
+        `${backendName}-norm-forward`,
+        NORM_FORWARD,
+        backendName,
+        backendName === "wasm" ? wasmNormForward : cpuNormForward,
+        "instance/batch norm forward as one kernel (three passes) instead of ~9 small tfjs kernels (norm_fused.ts)",
+      ),
+      kernelFix(
+        `${backendName}-norm-backward`,
+        NORM_BACKWARD,
+        backendName,
+        backendName === "wasm" ? wasmNormBackward : cpuNormBackward,
+        "instance/batch norm gradient as one kernel (two passes) instead of ~8 small tfjs kernels (norm_fused.ts)",
+      ),
     ]),
   ];
 }
