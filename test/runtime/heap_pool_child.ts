@@ -14,7 +14,6 @@
  *     a col2im job whose worker share lies outside the heap; { error, afterwards } (afterwards: a
  *     split norm still runs on the worker)
  */
-import { createHash } from "node:crypto";
 import * as tf from "@tensorflow/tfjs";
 import type { HeapKind } from "../../src/runtime/heap_kinds.js";
 import { heapPoolTesting, heapWorkerWork, runShares } from "../../src/runtime/heap_pool.js";
@@ -25,18 +24,13 @@ import { NORM_BACKWARD, NORM_FORWARD } from "../../src/runtime/kernels/norm_fuse
 import { conv2DBackpropFilterGemm } from "../../src/runtime/kernels/wasm_conv_backprop_filter.js";
 import { conv2DBackpropInputGemm } from "../../src/runtime/kernels/wasm_conv_backprop_input.js";
 import { selectBackend } from "../../src/runtime/backend.js";
+import { sha256Of, tensorInfo } from "./shared.js";
 
 const [mode, threadsArg] = process.argv.slice(2);
 const sel = await selectBackend("wasm", { threads: Number(threadsArg) });
 const KINDS: HeapKind[] = ["col2im", "im2colT", "normForward", "normBackward"];
 const workerWork = (k: HeapKind): number => heapWorkerWork(k).reduce((a, b) => a + b, 0);
 
-const info = (t: tf.Tensor): tf.TensorInfo => ({ dataId: t.dataId, shape: t.shape, dtype: t.dtype });
-const sha = (chunks: Float32Array[]): string => {
-  const h = createHash("sha256");
-  for (const c of chunks) h.update(new Uint8Array(c.buffer, c.byteOffset, c.byteLength));
-  return h.digest("hex");
-};
 type S4 = [number, number, number, number];
 const randn = (s: number[], seed: number): tf.Tensor => tf.randomNormal(s, 0, 1, "float32", seed);
 
@@ -45,7 +39,7 @@ function viaCtx(f: (ctx: KernelCtx) => tf.TensorInfo): string {
   const b = tf.backend();
   const ctx = new KernelCtx(b, "wasm");
   const out = ctx.finish(f(ctx));
-  const h = sha([b.readSync(out.dataId) as Float32Array]);
+  const h = sha256Of([b.readSync(out.dataId) as Float32Array]);
   b.disposeData(out.dataId);
   return h;
 }
@@ -69,8 +63,8 @@ if (mode === "equal") {
       const y = tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.s, c.pad);
       const dy = randn(y.shape, 21 + i);
       const opts = c.chunk ? { maxChunkBytes: c.chunk } : {};
-      hashes[`dx ${i}${tag}`] = viaCtx((ctx) => conv2DBackpropInputGemm(ctx, info(dy), info(w), { strides: c.s, pad: c.pad, inputShape: c.xs }, opts));
-      hashes[`dw ${i}${tag}`] = viaCtx((ctx) => conv2DBackpropFilterGemm(ctx, info(x), info(dy), { strides: c.s, pad: c.pad, filterShape: wS }, { ...opts, layout: "direct" }));
+      hashes[`dx ${i}${tag}`] = viaCtx((ctx) => conv2DBackpropInputGemm(ctx, tensorInfo(dy), tensorInfo(w), { strides: c.s, pad: c.pad, inputShape: c.xs }, opts));
+      hashes[`dw ${i}${tag}`] = viaCtx((ctx) => conv2DBackpropFilterGemm(ctx, tensorInfo(x), tensorInfo(dy), { strides: c.s, pad: c.pad, filterShape: wS }, { ...opts, layout: "direct" }));
       tf.dispose([x, w, y, dy]);
     }
     // norms: channel counts with a remainder of 4 (68), batch 2, a CycleGAN shape
@@ -88,7 +82,7 @@ if (mode === "equal") {
           const dy = randn(s, 61 + i);
           const bwd = tf.engine().runKernel(NORM_BACKWARD, { dy, xhat, rstd, ...(gamma ? { gamma } : {}) }, { axes: [...axes], beta: affine }) as tf.Tensor[];
           const all = [...fwd, ...bwd];
-          hashes[`${kind} norm ${i} affine=${affine}${tag}`] = sha(all.map((t) => t.dataSync() as Float32Array));
+          hashes[`${kind} norm ${i} affine=${affine}${tag}`] = sha256Of(all.map((t) => t.dataSync() as Float32Array));
           tf.dispose([x, dy, ...(gamma ? [gamma] : []), ...(beta ? [beta] : []), ...all]);
         }
       }
@@ -103,7 +97,7 @@ if (mode === "equal") {
   // the worker's with col and dxT past the end of the heap
   const geom = packConvGeom({ n: 1, h: 8, w: 8, ci: 4, ho: 8, wo: 8, kw: 1, sh: 1, sw: 1, pt: 0, pl: 0 });
   const x = tf.zeros([256]);
-  const at = (tf.backend() as unknown as { typedArrayFromHeap(t: tf.TensorInfo): Float32Array }).typedArrayFromHeap(info(x)).byteOffset / 4;
+  const at = (tf.backend() as unknown as { typedArrayFromHeap(t: tf.TensorInfo): Float32Array }).typedArrayFromHeap(tensorInfo(x)).byteOffset / 4;
   const share = (col: number, dx: number, c0: number, c1: number) => Float64Array.from([col, dx, ...geom, 0, 1, c0, c1]);
   let error = "(no error)";
   try {

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { IrOptimizer } from "../../src/ir/schema.js";
 import { Optimizer, lrMultiplier } from "../../src/runtime/optim.js";
 import { useBackend } from "./kernels/setup.js";
+import { OPTIMIZER_CASES } from "./shared.js";
 
 const G = [0.3, -1.2, 0.05, 2.0]; // gradient per step (one scalar parameter, 4 steps)
 
@@ -40,14 +41,6 @@ function reference(o: IrOptimizer, p0: number, gs: number[] = G): number[] {
   return out;
 }
 
-const CASES: IrOptimizer[] = [
-  { kind: "adam", lr: 0.1, beta1: 0.5, beta2: 0.999, eps: 1e-8, weight_decay: 0 },
-  { kind: "adam", lr: 0.05, beta1: 0.9, beta2: 0.99, eps: 1e-3, weight_decay: 0.1 },
-  { kind: "rmsprop", lr: 0.01, decay: 0.9, eps: 1e-8, momentum: 0 },
-  { kind: "rmsprop", lr: 0.01, decay: 0.99, eps: 1e-6, momentum: 0.5 },
-  { kind: "sgd", lr: 0.1, momentum: 0, weight_decay: 0 },
-  { kind: "sgd", lr: 0.1, momentum: 0.9, weight_decay: 0.01 },
-];
 
 // Both implementations of every rule: the flat-buffer loop (cpu/wasm default) and tensor ops (webgpu).
 const PATHS: Array<{ backend: "cpu" | "wasm"; flat: boolean }> = [
@@ -60,10 +53,10 @@ describe.each(PATHS)("optimizers (PyTorch semantics) on $backend, flat $flat", (
   beforeAll(() => useBackend(backend));
   it("takes the flat path by default on this backend", () => {
     const v = tf.variable(tf.tensor1d([1]), true, `d-${Math.random()}`);
-    expect(new Optimizer(CASES[0]!, [{ name: "d", variable: v }]).flat).toBe(true);
+    expect(new Optimizer(OPTIMIZER_CASES[0]!, [{ name: "d", variable: v }]).flat).toBe(true);
     v.dispose();
   });
-  for (const o of CASES) {
+  for (const o of OPTIMIZER_CASES) {
     it(`${JSON.stringify(o)}: 4 steps match the formula; state round-trips`, async () => {
       const v = tf.variable(tf.tensor1d([0.7]), true, `p-${Math.random()}`);
       let opt = new Optimizer(o, [{ name: "p", variable: v }], { flat });
@@ -87,7 +80,7 @@ describe.each(PATHS)("optimizers (PyTorch semantics) on $backend, flat $flat", (
     });
   }
   it("several parameters of different sizes: each element follows the formula (no slot overlap)", async () => {
-    const o = CASES[1]!;
+    const o = OPTIMIZER_CASES[1]!;
     const p0 = [[0.7, -0.2, 1.5], [0.3, -1.1]];
     const scale = [[1, -2, 0.5], [3, -0.25]]; // element e of parameter k gets G[i]·scale[k][e]
     const vars = p0.map((v, k) => tf.variable(tf.tensor1d(v), true, `q${k}-${Math.random()}`));
@@ -106,7 +99,7 @@ describe.each(PATHS)("optimizers (PyTorch semantics) on $backend, flat $flat", (
   it("a parameter without a gradient is skipped (as PyTorch skips .grad None)", async () => {
     const a = tf.variable(tf.tensor1d([1]), true, `a-${Math.random()}`);
     const b = tf.variable(tf.tensor1d([1]), true, `b-${Math.random()}`);
-    const opt = new Optimizer(CASES[0]!, [{ name: "a", variable: a }, { name: "b", variable: b }], { flat });
+    const opt = new Optimizer(OPTIMIZER_CASES[0]!, [{ name: "a", variable: a }, { name: "b", variable: b }], { flat });
     opt.apply({ [a.name]: tf.tensor1d([1]) });
     expect((await b.data())[0]).toBe(1);
     expect((await a.data())[0]).toBeLessThan(1);

@@ -4,7 +4,7 @@
  * no optimizer worker keeps it alive).
  *
  *   node --import tsx test/runtime/optim_threads_child.ts equal THREADS
- *     for each optimizer case: parameters of very different sizes (1 … 590k elements), 4 seeded
+ *     for each optimizer case (OPTIMIZER_CASES, ../shared.ts, as optim.test.ts): parameters of very different sizes (1 … 590k elements), 4 seeded
  *     steps (one parameter without a gradient in step 2), every other case in several batches; { threads, threaded, workerElements,
  *     cases: [{ values, slots }] } — SHA-256 of the final values' and slots' bytes
  *   node --import tsx test/runtime/optim_threads_child.ts worker-error 2
@@ -14,7 +14,6 @@
  *     2 training iterations of specs/tiny.gan (nf 32: ~0.4M parameters);
  *     { threads, workerElements, tensors: [after iteration 1, after iteration 2] }
  */
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs";
 import { compileSource } from "../../src/compiler/compile.js";
@@ -23,33 +22,20 @@ import { selectBackend } from "../../src/runtime/backend.js";
 import { Model } from "../../src/runtime/model.js";
 import { Optimizer } from "../../src/runtime/optim.js";
 import { MIN_SHARE, optimizerWorkerElements, runFlatJobs } from "../../src/runtime/optim_threads.js";
+import { OPTIMIZER_CASES, sha256Of } from "./shared.js";
 
 const [mode, threadsArg] = process.argv.slice(2);
 const sel = await selectBackend("wasm", { threads: Number(threadsArg) });
 const workerElements = (): number => optimizerWorkerElements().reduce((a, b) => a + b, 0);
 
-/** every case of test/runtime/optim.test.ts: adam ± weight decay, rmsprop ± momentum, sgd ± momentum and weight decay */
-const CASES: IrOptimizer[] = [
-  { kind: "adam", lr: 0.1, beta1: 0.5, beta2: 0.999, eps: 1e-8, weight_decay: 0 },
-  { kind: "adam", lr: 0.05, beta1: 0.9, beta2: 0.99, eps: 1e-3, weight_decay: 0.1 },
-  { kind: "rmsprop", lr: 0.01, decay: 0.9, eps: 1e-8, momentum: 0 },
-  { kind: "rmsprop", lr: 0.01, decay: 0.99, eps: 1e-6, momentum: 0.5 },
-  { kind: "sgd", lr: 0.1, momentum: 0, weight_decay: 0 },
-  { kind: "sgd", lr: 0.1, momentum: 0.9, weight_decay: 0.01 },
-];
 /** CycleGAN-like: one 590k conv filter next to biases; the cut between two threads falls inside the big one */
 const SHAPES = [[1], [64], [3, 3, 256, 256], [3], [4, 4, 64, 128], [7], [64]];
 
-const sha = (chunks: Float32Array[]): string => {
-  const h = createHash("sha256");
-  for (const c of chunks) h.update(new Uint8Array(c.buffer, c.byteOffset, c.byteLength));
-  return h.digest("hex");
-};
 
 if (mode === "equal") {
   const cases: { values: string; slots: string }[] = [];
   let threaded = false;
-  for (const [c, o] of CASES.entries()) {
+  for (const [c, o] of OPTIMIZER_CASES.entries()) {
     const vars = SHAPES.map((s, k) => tf.variable(tf.randomNormal(s, 0, 0.5, "float32", 1 + 100 * c + k), true, `p${c}_${k}`));
     // odd cases in batches of 300k elements: [1, 64] | [590k] | [3 … 64], the first below MIN_SHARE (main thread only)
     const opt = new Optimizer(o, vars.map((variable, k) => ({ name: `p${k}`, variable })), c % 2 ? { batchElements: 300_000 } : {});
@@ -63,7 +49,7 @@ if (mode === "equal") {
     }
     const state = await opt.state();
     const values = await Promise.all(vars.map(async (v) => (await v.data()) as Float32Array));
-    cases.push({ values: sha(values), slots: sha([...state.slots.keys()].sort().map((k) => state.slots.get(k)!.data)) });
+    cases.push({ values: sha256Of(values), slots: sha256Of([...state.slots.keys()].sort().map((k) => state.slots.get(k)!.data)) });
     opt.dispose();
     tf.dispose(vars);
   }

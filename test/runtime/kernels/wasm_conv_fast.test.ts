@@ -16,6 +16,7 @@ import { conv2DForwardGemm } from "../../../src/runtime/kernels/wasm_conv_forwar
 import { forwardViaGemm } from "../../../src/compiler/wasm_kernel_routes.js";
 import { conv2dGradsRef, conv2dRef, convGeom, expectClose, prod, randn, t4, type Shape4 } from "./reference.js";
 import { BACKENDS, useBackend } from "./setup.js";
+import { tensorInfo } from "../shared.js";
 
 describe.runIf(BACKENDS.includes("wasm"))("wasm conv gradients: filter cache and GEMM", () => {
   beforeAll(async () => {
@@ -87,10 +88,9 @@ describe.runIf(BACKENDS.includes("wasm"))("wasm conv gradients: filter cache and
     const before = b.numDataIds();
     const wt = t4(w, ws);
     const dyt = t4(dyv, dyS);
-    const info = (t: tf.Tensor) => ({ dataId: t.dataId, shape: t.shape, dtype: t.dtype });
     for (const phases of [true, false]) {
       const ctx = new KernelCtx(b, "wasm");
-      const out = ctx.finish(conv2DBackpropInputViaConv(ctx, info(dyt), info(wt), { strides: s, pad, inputShape: xs }, phases));
+      const out = ctx.finish(conv2DBackpropInputViaConv(ctx, tensorInfo(dyt), tensorInfo(wt), { strides: s, pad, inputShape: xs }, phases));
       expect(out.shape).toEqual(xs);
       expectClose(b.readSync(out.dataId) as Float32Array, want, 1e-5, `dx (phases ${phases})`);
       b.disposeData(out.dataId);
@@ -125,9 +125,8 @@ describe.runIf(BACKENDS.includes("wasm"))("wasm conv gradients: filter cache and
     const xt = t4(xv, inS);
     const dyt = t4(dyv, dyS);
     const ctx = new KernelCtx(b, "wasm");
-    const info = (t: tf.Tensor) => ({ dataId: t.dataId, shape: t.shape, dtype: t.dtype });
     const out = ctx.finish(
-      conv2DBackpropFilterGemm(ctx, info(xt), info(dyt), { strides: 2, pad: "same", filterShape: wS }, { ...opts, maxChunkBytes }),
+      conv2DBackpropFilterGemm(ctx, tensorInfo(xt), tensorInfo(dyt), { strides: 2, pad: "same", filterShape: wS }, { ...opts, maxChunkBytes }),
     );
     expect(out.shape).toEqual(wS);
     const got = b.readSync(out.dataId) as Float32Array;
@@ -157,10 +156,9 @@ describe.runIf(BACKENDS.includes("wasm"))("wasm conv gradients: filter cache and
     const before = b.numDataIds();
     const wt = t4(w, ws);
     const dyt = t4(dyv, dyS);
-    const info = (t: tf.Tensor) => ({ dataId: t.dataId, shape: t.shape, dtype: t.dtype });
     const ctx = new KernelCtx(b, "wasm");
     const maxChunkBytes = taps * 4 * gg.n * gg.ho * gg.wo * xs[3];
-    const out = ctx.finish(conv2DBackpropInputGemm(ctx, info(dyt), info(wt), { strides: s, pad, inputShape: xs }, { maxChunkBytes }));
+    const out = ctx.finish(conv2DBackpropInputGemm(ctx, tensorInfo(dyt), tensorInfo(wt), { strides: s, pad, inputShape: xs }, { maxChunkBytes }));
     expect(out.shape).toEqual(xs);
     expectClose(b.readSync(out.dataId) as Float32Array, want, 1e-5, "dx (GEMM)");
     b.disposeData(out.dataId);
@@ -199,10 +197,9 @@ describe.runIf(BACKENDS.includes("wasm"))("wasm conv gradients: filter cache and
     const b = tf.backend();
     const before = b.numDataIds();
     const [xt, wt, bt] = [t4(xv, xs), t4(w, ws), tf.tensor1d(Float32Array.from(bias))];
-    const info = (t: tf.Tensor) => ({ dataId: t.dataId, shape: t.shape, dtype: t.dtype });
     for (const withBias of [true, false]) {
       const ctx = new KernelCtx(b, "wasm");
-      const out = ctx.finish(conv2DForwardGemm(ctx, info(xt), info(wt), withBias ? info(bt) : undefined, { strides: s, pad }));
+      const out = ctx.finish(conv2DForwardGemm(ctx, tensorInfo(xt), tensorInfo(wt), withBias ? tensorInfo(bt) : undefined, { strides: s, pad }));
       expect(out.shape).toEqual([gg.n, gg.ho, gg.wo, 24]);
       expectClose(b.readSync(out.dataId) as Float32Array, withBias ? want : conv, 1e-5, `y (bias ${withBias})`);
       b.disposeData(out.dataId);
