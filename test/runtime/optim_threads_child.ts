@@ -4,7 +4,7 @@
  * no optimizer worker keeps it alive).
  *
  *   node --import tsx test/runtime/optim_threads_child.ts equal THREADS
- *     for each optimizer case (OPTIMIZER_CASES, ../shared.ts, as optim.test.ts): parameters of very different sizes (1 … 590k elements), 4 seeded
+ *     for each optimizer case (OPTIMIZER_CASES of ./shared.ts, as optim.test.ts): parameters of very different sizes (1 … 590k elements), 4 seeded
  *     steps (one parameter without a gradient in step 2), every other case in several batches; { threads, threaded, workerElements,
  *     cases: [{ values, slots }] } — SHA-256 of the final values' and slots' bytes
  *   node --import tsx test/runtime/optim_threads_child.ts worker-error 2
