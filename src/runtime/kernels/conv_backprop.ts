@@ -33,6 +33,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { FilterCache } from "./filter_cache.js";
 import { wasmHeap } from "./heap_backend.js";
+import { transposeTiles } from "./heap_loops.js";
 import { KernelCtx, type TensorInfo } from "./kernel_ctx.js";
 
 type Pad = "valid" | "same" | number | tf.backend_util.ExplicitPadding;
@@ -174,28 +175,8 @@ function writeSubPixelFilter(w: ArrayLike<number>, out: Float32Array, kh: number
           const b = rw + sw * (ktw - 1 - tw);
           if (b >= kw) continue;
           // out[dst0 + o·oc + c] = W[a, b, c, o]
-          transposeBlocked(w, (a * kw + b) * ci * co, ci, co, out, (th * ktw + tw) * co * oc + (rh * sw + rw) * ci, oc);
+          transposeTiles(w, (a * kw + b) * ci * co, ci, co, out, (th * ktw + tw) * co * oc + (rh * sw + rw) * ci, oc);
         }
-      }
-    }
-  }
-}
-
-/**
- * dst[dstOff + c·dstStride + r] = src[srcOff + r·cols + c] for r < rows, c < cols: a 2-D transpose in
- * 16×16 tiles, so that neither side is walked with a large stride for long (the rearranged filters are
- * 0.6–2.4 MB; a plain row loop writes with a stride of Ci floats and costs 3–4× more).
- */
-function transposeBlocked(src: ArrayLike<number>, srcOff: number, rows: number, cols: number, dst: Float32Array, dstOff: number, dstStride: number): void {
-  const T = 16;
-  for (let r0 = 0; r0 < rows; r0 += T) {
-    const r1 = Math.min(rows, r0 + T);
-    for (let c0 = 0; c0 < cols; c0 += T) {
-      const c1 = Math.min(cols, c0 + T);
-      for (let c = c0; c < c1; c++) {
-        let s = srcOff + r0 * cols + c;
-        let d = dstOff + c * dstStride + r0;
-        for (let r = r0; r < r1; r++, s += cols, d++) dst[d] = src[s]!;
       }
     }
   }
@@ -250,7 +231,7 @@ function writePhaseFilter(w: ArrayLike<number>, out: Float32Array, kh: number, k
     const a = rh + sh * (kth - 1 - th);
     for (let tw = 0; tw < ktw; tw++) {
       const b = rw + sw * (ktw - 1 - tw);
-      transposeBlocked(w, (a * kw + b) * ci * co, ci, co, out, (th * ktw + tw) * co * ci, ci);
+      transposeTiles(w, (a * kw + b) * ci * co, ci, co, out, (th * ktw + tw) * co * ci, ci);
     }
   }
 }

@@ -9,7 +9,9 @@
  * would, so any split gives the single-thread bits.
  *
  * Each loop runs in WebAssembly SIMD (./heap_simd.wat, the same operations in the same order) when
- * its arrays are views of a heap the module is attached to (./heap_simd.ts), else in JS here.
+ * its arrays are views of a heap the module is attached to (./heap_simd.ts), else in JS here. So
+ * does the tiled transpose of the rearranged conv filters (./conv_backprop.ts) and of
+ * KernelCtx.transpose.
  */
 import { heapSimdFor } from "./heap_simd.js";
 
@@ -178,3 +180,32 @@ export function im2colTaps(xv: Float32Array, cv: Float32Array, G: ConvGeom, t0: 
     }
   }
 }
+
+/**
+ * dst[dstOff + c·dstStride + r] = src[srcOff + r·cols + c] for r < rows, c < cols: a 2-D transpose in
+ * 16×16 tiles, so that neither side is walked with a large stride for long (the rearranged filters are
+ * 0.6–2.4 MB; a plain row loop writes with a stride of Ci floats and costs 3–4× more; tfjs's
+ * Transpose takes 3–6 ns an element on power-of-two shapes, the SIMD tiles ~0.3).
+ */
+export function transposeTiles(src: ArrayLike<number>, srcOff: number, rows: number, cols: number, dst: Float32Array, dstOff: number, dstStride: number): void {
+  const simd = src instanceof Float32Array && src.buffer === dst.buffer ? heapSimdFor(src.buffer) : undefined;
+  if (simd !== undefined) {
+    fits(src as Float32Array, srcOff + rows * cols, "src", "transpose");
+    fits(dst, dstOff + (cols - 1) * dstStride + rows, "dst", "transpose");
+    simd.transpose2d(((src as Float32Array).byteOffset >> 2) + srcOff, (dst.byteOffset >> 2) + dstOff, rows, cols, dstStride);
+    return;
+  }
+  const T = 16;
+  for (let r0 = 0; r0 < rows; r0 += T) {
+    const r1 = Math.min(rows, r0 + T);
+    for (let c0 = 0; c0 < cols; c0 += T) {
+      const c1 = Math.min(cols, c0 + T);
+      for (let c = c0; c < c1; c++) {
+        let s = srcOff + r0 * cols + c;
+        let d = dstOff + c * dstStride + r0;
+        for (let r = r0; r < r1; r++, s += cols, d++) dst[d] = src[s]!;
+      }
+    }
+  }
+}
+

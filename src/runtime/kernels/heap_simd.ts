@@ -1,6 +1,6 @@
 /**
- * The heap loops of ./heap_loops.ts in WebAssembly SIMD (./heap_simd.wat), and a tiled matrix
- * transpose for ./kernel_ctx.ts, on the wasm backend's own heap: a small module that imports the
+ * The heap loops of ./heap_loops.ts in WebAssembly SIMD (./heap_simd.wat), its tiled transpose
+ * included, on the wasm backend's own heap: a small module that imports the
  * backend's WebAssembly.Memory as its memory, so it reads and writes tensors where XNNPACK left them,
  * 3–9× faster than the JS loops and 8–19× faster than tfjs's Transpose on power-of-two shapes
  * (bench/heap_simd.ts), with the same results, bit for bit (same operations in the same order).
@@ -21,8 +21,8 @@ export interface HeapSimd {
   col2imTap(col: number, dx: number, n: number, h: number, w: number, ho: number, wo: number, sh: number, sw: number, ra: number, rb: number, j0: number, len: number, c0: number, c1: number, s: number): void;
   im2colTTap(xt: number, cv: number, n: number, h: number, w: number, ho: number, wo: number, sh: number, sw: number, ra: number, rb: number, j0: number, len: number, c0: number, c1: number, d: number): void;
   im2colTaps(x: number, cv: number, h: number, w: number, ci: number, ho: number, wo: number, kw: number, sh: number, sw: number, pt: number, pl: number, t0: number, g: number, p0: number, pb: number): void;
-  /** dst[c·rows + r] = src[r·cols + c] */
-  transpose2d(src: number, dst: number, rows: number, cols: number): void;
+  /** dst[c·dstStride + r] = src[r·cols + c] */
+  transpose2d(src: number, dst: number, rows: number, cols: number, dstStride: number): void;
 }
 
 const attached: { memory: WebAssembly.Memory; simd: HeapSimd }[] = [];

@@ -189,17 +189,18 @@
       (local.set $p (i32.add (local.get $p) (i32.const 1)))
       (br $pl_))))
 
-  ;; transpose2d: dst[c·rows + r] = src[r·cols + c], in 16×16 tiles (tfjs's own Transpose walks
-  ;; the whole matrix: 3–6 ns/element where a row is a power-of-two bytes long, cache conflicts).
-  ;; Inside a tile the inner loop runs along the side whose rows are longer, contiguously, so the
-  ;; 16 strided accesses are the shorter stride (a 16 KB stride would put all 16 in one cache set).
-  (func (export "transpose2d") (param $src i32) (param $dst i32) (param $rows i32) (param $cols i32)
+  ;; transpose2d: dst[c·dstStride + r] = src[r·cols + c] (dstStride = rows: a plain transpose; more:
+  ;; into columns of a wider matrix), in 16×16 tiles, as ./heap_loops.ts `transposeTiles` (tfjs's own
+  ;; Transpose walks the whole matrix: 3–6 ns/element where a row is a power-of-two bytes long, cache
+  ;; conflicts). Inside a tile the inner loop runs along the side whose rows are longer, contiguously,
+  ;; so the 16 strided accesses are the shorter stride (a 16 KB stride would put all 16 in one cache set).
+  (func (export "transpose2d") (param $src i32) (param $dst i32) (param $rows i32) (param $cols i32) (param $dstStride i32)
     (local $r0 i32) (local $c0 i32) (local $i i32) (local $k i32) (local $re i32) (local $ce i32)
     (local $ps i32) (local $pd i32) (local $sstep i32) (local $dstep i32) (local $byrow i32)
     (local.set $sstep (i32.shl (local.get $cols) (i32.const 2)))
-    (local.set $dstep (i32.shl (local.get $rows) (i32.const 2)))
+    (local.set $dstep (i32.shl (local.get $dstStride) (i32.const 2)))
     ;; byrow: inner loop along a source row (reads contiguous, writes dstep apart)
-    (local.set $byrow (i32.le_s (local.get $rows) (local.get $cols)))
+    (local.set $byrow (i32.le_s (local.get $dstStride) (local.get $cols)))
     (local.set $r0 (i32.const 0))
     (block $r0done (loop $r0l
       (br_if $r0done (i32.ge_s (local.get $r0) (local.get $rows)))
@@ -216,7 +217,7 @@
             (block $idone (loop $il
               (br_if $idone (i32.ge_s (local.get $i) (local.get $re)))
               (local.set $ps (i32.shl (i32.add (local.get $src) (i32.add (i32.mul (local.get $i) (local.get $cols)) (local.get $c0))) (i32.const 2)))
-              (local.set $pd (i32.shl (i32.add (local.get $dst) (i32.add (i32.mul (local.get $c0) (local.get $rows)) (local.get $i))) (i32.const 2)))
+              (local.set $pd (i32.shl (i32.add (local.get $dst) (i32.add (i32.mul (local.get $c0) (local.get $dstStride)) (local.get $i))) (i32.const 2)))
               (local.set $k (local.get $c0))
               (block $kdone (loop $kl
                 (br_if $kdone (i32.ge_s (local.get $k) (local.get $ce)))
@@ -232,7 +233,7 @@
             (block $idone2 (loop $il2
               (br_if $idone2 (i32.ge_s (local.get $i) (local.get $ce)))
               (local.set $ps (i32.shl (i32.add (local.get $src) (i32.add (i32.mul (local.get $r0) (local.get $cols)) (local.get $i))) (i32.const 2)))
-              (local.set $pd (i32.shl (i32.add (local.get $dst) (i32.add (i32.mul (local.get $i) (local.get $rows)) (local.get $r0))) (i32.const 2)))
+              (local.set $pd (i32.shl (i32.add (local.get $dst) (i32.add (i32.mul (local.get $i) (local.get $dstStride)) (local.get $r0))) (i32.const 2)))
               (local.set $k (local.get $r0))
               (block $kdone2 (loop $kl2
                 (br_if $kdone2 (i32.ge_s (local.get $k) (local.get $re)))

@@ -10,6 +10,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { wasmHeap } from "./heap_backend.js";
+import { transposeTiles } from "./heap_loops.js";
 import { heapSimdFor } from "./heap_simd.js";
 
 export type TensorInfo = tf.TensorInfo;
@@ -67,7 +68,7 @@ export class KernelCtx {
 
   /**
    * A transpose that is a matrix transpose ([rows, cols] → [cols, rows] once adjacent axes are
-   * merged) on the wasm heap, by the SIMD heap loops' tiled transpose (./heap_simd.ts): tfjs's
+   * merged) on the wasm heap, by the SIMD heap loops' tiled transpose (./heap_loops.ts `transposeTiles`): tfjs's
    * Transpose takes 3–6 ns an element on shapes such as [256, 256] or [4096, 64] (power-of-two
    * strides), this ~0.3 (bench/heap_simd.ts). Undefined where the module is not attached.
    */
@@ -77,13 +78,12 @@ export class KernelCtx {
     const out = this.track(heap.makeOutput(shape, "float32"));
     // views after the allocation (heap growth detaches earlier ones)
     const [xv, ov] = [heap.typedArrayFromHeap(x), heap.typedArrayFromHeap(out)];
-    const simd = xv.buffer === ov.buffer ? heapSimdFor(xv.buffer) : undefined;
-    if (simd === undefined) {
+    if (xv.buffer !== ov.buffer || heapSimdFor(xv.buffer) === undefined) {
       this.free(out);
       return undefined;
     }
     if (xv.length !== rows * cols || ov.length !== rows * cols) throw new Error(`internal: transpose of [${x.shape.join(",")}] as ${rows}×${cols}`);
-    simd.transpose2d(xv.byteOffset >> 2, ov.byteOffset >> 2, rows, cols);
+    transposeTiles(xv, 0, rows, cols, ov, 0, rows);
     return out;
   }
 

@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { requireWasmHeap } from "../../../src/runtime/kernels/heap_backend.js";
-import { col2imAdd, type ConvGeom, im2colTaps, im2colTapsTransposed } from "../../../src/runtime/kernels/heap_loops.js";
+import { col2imAdd, type ConvGeom, im2colTaps, im2colTapsTransposed, transposeTiles } from "../../../src/runtime/kernels/heap_loops.js";
 import { heapSimdFor, heapSimdStatus, heapSimdTesting } from "../../../src/runtime/kernels/heap_simd.js";
 import { asMatrixTranspose, KernelCtx } from "../../../src/runtime/kernels/kernel_ctx.js";
 import { BACKENDS, BACKEND_INDEPENDENT_TESTS, useBackend } from "./setup.js";
@@ -120,6 +120,27 @@ describe.runIf(BACKENDS.includes("wasm"))("heap loops in WebAssembly SIMD", () =
         }
       }
       expect(bits(va)).toEqual(bits(vb));
+    }
+  });
+
+  it.each([
+    { rows: 17, cols: 33, dstStride: 17 },
+    { rows: 64, cols: 48, dstStride: 64 * 4 },
+    { rows: 5, cols: 40, dstStride: 9 },
+  ])("tile transpose into columns of a wider matrix ($rows×$cols, stride $dstStride): the JS loop's bits, nothing else touched", ({ rows, cols, dstStride }) => {
+    const [srcOff, dstOff] = [5, 2];
+    const src = alloc(srcOff + rows * cols, rand(5));
+    const len = dstOff + (cols - 1) * dstStride + rows + 3;
+    const a = alloc(len, rand(6));
+    const b = alloc(len, rand(6));
+    both(() => transposeTiles(view(src), srcOff, rows, cols, view(a), dstOff, dstStride), () => transposeTiles(view(src), srcOff, rows, cols, view(b), dstOff, dstStride));
+    expect(bits(view(a))).toEqual(bits(view(b)));
+    const [sv, av, before] = [view(src), view(a), view(alloc(len, rand(6)))];
+    for (let i = 0; i < len; i++) {
+      const c = Math.floor((i - dstOff) / dstStride);
+      const r = i - dstOff - c * dstStride;
+      const written = i >= dstOff && c < cols && r < rows;
+      expect(av[i], `element ${i}`).toBe(written ? sv[srcOff + r * cols + c] : before[i]);
     }
   });
 
